@@ -1,0 +1,132 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import type { Deps } from '../domain/deps';
+import { CtsError, type FieldIssue } from '../domain/errors';
+import type { Principal } from '../domain/projects/projects';
+import type { Actor } from '../domain/traces/audit';
+
+export interface AppEnv {
+  Variables: { deps: Deps; requestId: string; principal: Principal };
+}
+
+export const ErrorBodySchema = z
+  .object({
+    error_code: z.string().openapi({ example: 'CTS.0003' }),
+    error_msg: z.string().openapi({ example: 'The message body is empty or invalid.' }),
+    request_id: z.string().optional(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Error');
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorBodySchema } },
+});
+
+/** The error responses every authenticated v3 route shares. */
+export const errorResponses = {
+  400: errorResponse('Bad request: the body or a parameter is invalid (`details` names each field).'),
+  401: errorResponse('Missing or invalid API key (`CTS.0002`).'),
+  403: errorResponse('The key lacks the role, or belongs to another project (`CTS.0013`).'),
+  500: errorResponse('Internal error (`CTS.0004` write, `CTS.0005` read).'),
+  503: errorResponse('The database is busy; retry after the `Retry-After` seconds.'),
+} as const;
+
+export const notFoundResponse = { 404: errorResponse('Not found.') } as const;
+
+export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }];
+
+/** `traces.3.trace_name` → `traces[3].trace_name`. */
+function fieldName(path: PropertyKey[]): string {
+  return path.reduce<string>((name, part) => {
+    if (typeof part === 'number') return `${name}[${part}]`;
+    return name === '' ? String(part) : `${name}.${String(part)}`;
+  }, '');
+}
+
+export function zodIssues(error: ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: fieldName(prefix ? [prefix, ...issue.path] : issue.path) || '(body)',
+    message: issue.message,
+  }));
+}
+
+export function errorJson(c: Context<AppEnv>, error: CtsError): Response {
+  const body = {
+    error_code: error.code,
+    error_msg: error.message,
+    request_id: c.get('requestId'),
+    ...(error.details?.length ? { details: error.details } : {}),
+  };
+  const headers: Record<string, string> = error.status === 503 ? { 'Retry-After': '1' } : {};
+  return c.json(body, error.status, headers);
+}
+
+/** Validation failures of a declared route become 400 `CTS.0003` naming every bad field. */
+export const validationHook = (
+  result: { success: boolean; error?: ZodError; target?: string },
+  c: Context<AppEnv>,
+) => {
+  if (result.success || !result.error) return;
+  const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
+  const details = zodIssues(result.error);
+  const first = details[0];
+  const message = first ? `Invalid ${where} parameter ${first.field}: ${first.message}` : 'Invalid request.';
+  return errorJson(
+    c,
+    new CtsError(
+      400,
+      'CTS.0003',
+      where === 'body' ? `The message body is empty or invalid. ${message}` : message,
+      details,
+    ),
+  );
+};
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+/** Maps every thrown error to a CTS error body; only unexpected ones are logged. */
+export function handleError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof CtsError) return errorJson(c, error);
+  if (error instanceof HTTPException) {
+    if (error.status === 413)
+      return errorJson(c, new CtsError(413, 'CTS.0003', 'The request body exceeds 5 MB.'));
+    if (error.status === 400) {
+      return errorJson(
+        c,
+        new CtsError(400, 'CTS.0003', `The message body is empty or invalid. ${error.message}`),
+      );
+    }
+    return error.getResponse();
+  }
+  const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+  c.get('deps')?.logger.error('request failed', {
+    requestId: c.get('requestId'),
+    method: c.req.method,
+    path: c.req.path,
+    error: error.stack ?? String(error),
+  });
+  if (isBusy(error))
+    return errorJson(c, new CtsError(503, 'CTS.0004', 'The database is busy, please retry.'));
+  return write
+    ? errorJson(c, new CtsError(500, 'CTS.0004', 'Failed to write data.'))
+    : errorJson(c, new CtsError(500, 'CTS.0005', 'Failed to read data.'));
+}
+
+export function newRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+/** The caller of the current request as an audit actor (for CTS's own traces). */
+export function actorOf(c: Context<AppEnv>): Actor {
+  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+  const sourceIp = c.req.header('cf-connecting-ip') ?? forwarded ?? null;
+  return { ...c.get('principal'), sourceIp, requestId: c.get('requestId') };
+}
+
+export type Middleware = MiddlewareHandler<AppEnv>;

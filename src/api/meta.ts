@@ -1,0 +1,134 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq, sql } from 'drizzle-orm';
+import { CtsError } from '../domain/errors';
+import { notifications, trackers } from '../store/schema';
+import { canRead } from './auth';
+import { errorResponses, newRouter, notFoundResponse, security } from './http';
+import { ProjectParams } from './traces';
+
+const VersionSchema = z
+  .object({
+    id: z.string(),
+    links: z.array(z.object({ href: z.string(), rel: z.string() })),
+    version: z.string(),
+    min_version: z.string(),
+    status: z.enum(['CURRENT', 'SUPPORTED', 'DEPRECATED']),
+    updated: z.string(),
+  })
+  .openapi('Version');
+
+const version = (origin: string) => ({
+  id: 'v3',
+  links: [{ href: `${origin}/v3/`, rel: 'self' }],
+  version: '',
+  min_version: '',
+  status: 'CURRENT' as const,
+  updated: '2025-10-24T00:00:00Z',
+});
+
+const versionsRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['Versions'],
+  summary: 'List API versions',
+  responses: {
+    200: {
+      description: 'Versions',
+      content: { 'application/json': { schema: z.object({ versions: z.array(VersionSchema) }) } },
+    },
+  },
+});
+
+const versionRoute = createRoute({
+  method: 'get',
+  path: '/{version}',
+  tags: ['Versions'],
+  summary: 'Describe one API version',
+  request: { params: z.object({ version: z.string().openapi({ example: 'v3' }) }) },
+  responses: {
+    200: {
+      description: 'Version',
+      content: { 'application/json': { schema: z.object({ version: VersionSchema }) } },
+    },
+    ...notFoundResponse,
+  },
+});
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['Operations'],
+  summary: 'Liveness and database reachability',
+  responses: {
+    200: {
+      description: 'Healthy',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+    },
+    503: errorResponses[503],
+  },
+});
+
+export const TRACKER_QUOTA = 1;
+export const NOTIFICATION_QUOTA = 100;
+
+const quotasRoute = createRoute({
+  method: 'get',
+  path: '/v3/{project_id}/quotas',
+  tags: ['Quotas'],
+  summary: 'Tenant quotas',
+  security,
+  middleware: [canRead],
+  request: { params: ProjectParams },
+  responses: {
+    200: {
+      description: 'Quotas',
+      content: {
+        'application/json': {
+          schema: z.object({
+            resources: z.array(
+              z.object({ type: z.string(), used: z.number().int(), quota: z.number().int() }),
+            ),
+          }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+const originOf = (url: string) => new URL(url).origin;
+
+export const metaRoutes = newRouter()
+  .openapi(healthRoute, async (c) => {
+    try {
+      await c.get('deps').db.run(sql`select 1`);
+    } catch {
+      throw new CtsError(503, 'CTS.0005', 'The database is unreachable.');
+    }
+    return c.json({ status: 'ok' as const }, 200);
+  })
+  .openapi(versionsRoute, (c) => c.json({ versions: [version(originOf(c.req.url))] }, 200))
+  .openapi(versionRoute, (c) => {
+    if (c.req.valid('param').version !== 'v3') {
+      throw new CtsError(404, 'CTS.0100', 'API version query is not supported in CTS.');
+    }
+    return c.json({ version: version(originOf(c.req.url)) }, 200);
+  })
+  .openapi(quotasRoute, async (c) => {
+    const { project_id } = c.req.valid('param');
+    const { db } = c.get('deps');
+    const count = sql<number>`count(*)`;
+    const [[trackerCount], [notificationCount]] = await Promise.all([
+      db.select({ n: count }).from(trackers).where(eq(trackers.projectId, project_id)),
+      db.select({ n: count }).from(notifications).where(eq(notifications.projectId, project_id)),
+    ]);
+    return c.json(
+      {
+        resources: [
+          { type: 'system_tracker', used: trackerCount?.n ?? 0, quota: TRACKER_QUOTA },
+          { type: 'smn_notification', used: notificationCount?.n ?? 0, quota: NOTIFICATION_QUOTA },
+        ],
+      },
+      200,
+    );
+  });

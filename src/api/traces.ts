@@ -1,0 +1,125 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { CtsError } from '../domain/errors';
+import { queryTraces } from '../domain/traces/query';
+import { recordTraces } from '../domain/traces/record';
+import { ReportTracesSchema, TraceQuerySchema } from '../domain/traces/schema';
+import { canRead, canReport } from './auth';
+import { errorResponses, newRouter, security } from './http';
+
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new CtsError(413, 'CTS.0003', 'The request body exceeds 5 MB.');
+  },
+});
+
+export const ProjectParams = z.object({
+  project_id: z
+    .string()
+    .openapi({ param: { name: 'project_id', in: 'path' }, example: '0123456789abcdef0123456789abcdef' }),
+});
+
+const TraceSchema = z
+  .object({
+    trace_id: z.string(),
+    trace_name: z.string(),
+    trace_rating: z.string(),
+    trace_type: z.string(),
+    request: z.unknown(),
+    response: z.unknown(),
+    code: z.string().nullable(),
+    api_version: z.string().nullable(),
+    message: z.unknown(),
+    record_time: z.number().int(),
+    time: z.number().int(),
+    user: z
+      .object({
+        id: z.string().optional(),
+        name: z.string().optional(),
+        domain: z.object({ id: z.string().optional(), name: z.string().optional() }).nullable().optional(),
+      })
+      .nullable(),
+    service_type: z.string(),
+    resource_type: z.string(),
+    resource_id: z.string().nullable(),
+    resource_name: z.string().nullable(),
+    source_ip: z.string().nullable(),
+    request_id: z.string().nullable(),
+    location_info: z.string().nullable(),
+    endpoint: z.string().nullable(),
+    resource_url: z.string().nullable(),
+  })
+  .openapi('Trace');
+
+const reportRoute = createRoute({
+  method: 'post',
+  path: '/v3/{project_id}/traces',
+  tags: ['Traces'],
+  summary: 'Report traces (1-1000 per call)',
+  description:
+    'Validates the whole batch first: one bad trace rejects the batch with 400 and a `details` entry per bad field. ' +
+    'A `trace_id` already stored for the project is a no-op counted in `duplicates`.',
+  security,
+  middleware: [canReport, limitBody],
+  request: {
+    params: ProjectParams,
+    body: { required: true, content: { 'application/json': { schema: ReportTracesSchema } } },
+  },
+  responses: {
+    201: {
+      description: 'Recorded',
+      content: {
+        'application/json': {
+          schema: z.object({
+            trace_ids: z.array(z.string()),
+            recorded: z.number().int(),
+            duplicates: z.number().int(),
+          }),
+        },
+      },
+    },
+    413: errorResponses[400],
+    ...errorResponses,
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v3/{project_id}/traces',
+  tags: ['Traces'],
+  summary: 'Query traces of the last 7 days, newest first',
+  description:
+    '`to` defaults to now and `from` to `to` − 1 h, both clamped to the last 7 days. Filters are exact and ' +
+    'combinable; `trace_id` overrides all other criteria. Pass `meta_data.marker` as `next` for the next page.',
+  security,
+  middleware: [canRead],
+  request: { params: ProjectParams, query: TraceQuerySchema },
+  responses: {
+    200: {
+      description: 'A page of traces',
+      content: {
+        'application/json': {
+          schema: z.object({
+            traces: z.array(TraceSchema),
+            meta_data: z.object({ count: z.number().int(), marker: z.string().nullable() }),
+          }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+export const traceRoutes = newRouter()
+  .openapi(reportRoute, async (c) => {
+    const { project_id } = c.req.valid('param');
+    const result = await recordTraces(c.get('deps'), project_id, c.req.valid('json').traces);
+    return c.json(result, 201);
+  })
+  .openapi(listRoute, async (c) => {
+    const { project_id } = c.req.valid('param');
+    return c.json(await queryTraces(c.get('deps'), project_id, c.req.valid('query')), 200);
+  });

@@ -1,0 +1,44 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { type AppEnv, errorJson, handleError, validationHook } from './api/http';
+import { metaRoutes } from './api/meta';
+import { traceRoutes } from './api/traces';
+import type { Deps } from './domain/deps';
+import { CtsError } from './domain/errors';
+
+/** The one Hono app (API, console, OpenAPI document), the same on every runtime. */
+export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use(secureHeaders());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'AuthToken', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Auth-Token',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cloud Trace Service',
+      version: '3',
+      description: 'Self-hostable audit trail compatible with the Cloud Trace Service (CTS) v3 API.',
+    },
+  });
+
+  // Declared routes last: `/{version}` would otherwise shadow `/openapi.json`.
+  app.route('/', traceRoutes);
+  app.route('/', metaRoutes);
+
+  app.notFound((c) =>
+    errorJson(c, new CtsError(404, 'CTS.0100', `No API at ${c.req.method} ${c.req.path}.`)),
+  );
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const projectId = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Configuration from environment variables (Node) or bindings (Worker), parsed once at the
+ * boundary. Empty strings count as unset so that `FOO=` in a shell behaves like no `FOO`.
+ */
+export const ConfigSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  CTS_DATA_DIR: z.string().min(1).default('./data'),
+  CTS_DATABASE_URL: z
+    .string()
+    .regex(/^(file:|libsql:|https?:|wss?:)/, 'must start with file:, libsql:, http(s): or ws(s):')
+    .optional(),
+  CTS_DATABASE_AUTH_TOKEN: z.string().optional(),
+  /** Page cache for an embedded database, MiB (see docs/adr/0001-trace-storage.md). */
+  CTS_DATABASE_CACHE_MB: int(2, 65536).default(256),
+  CTS_REGION: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens')
+    .default('local-1'),
+  CTS_RETENTION_DAYS: int(1, 3650).default(7),
+  CTS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CTS_PROJECT_ID: projectId.optional(),
+  CTS_S3_ENDPOINT: z.url().optional(),
+  CTS_S3_REGION: z.string().min(1).default('us-east-1'),
+  CTS_S3_ACCESS_KEY_ID: z.string().optional(),
+  CTS_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  CTS_S3_FORCE_PATH_STYLE: bool.default(true),
+  CTS_JOBS_INTERVAL_SECONDS: int(1, 86400).default(60),
+  CTS_TRANSFER_MAX_TRACES_PER_FILE: int(1, 1_000_000).default(10_000),
+  CTS_TRANSFER_MAX_TRACES_PER_RUN: int(1, 10_000_000).default(50_000),
+  CTS_RETENTION_MAX_DELETES_PER_RUN: int(1, 10_000_000).default(100_000),
+  CTS_SIGNING_KEY: z.string().includes('BEGIN PRIVATE KEY', { message: 'must be a PKCS#8 PEM' }).optional(),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses raw settings; throws a ConfigError naming every bad setting. */
+export function parseConfig(raw: Record<string, unknown>): Config {
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => key in ConfigSchema.shape && value !== '' && value != null),
+  );
+  const result = ConfigSchema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

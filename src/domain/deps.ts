@@ -1,0 +1,27 @@
+import type { Config } from '../config';
+import type { Db } from '../store/db';
+import type { BucketStore } from '../transfer/bucket';
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything the app and the jobs need from the outside world, built by a runtime entry. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  buckets: BucketStore;
+  /** Current time, epoch ms. Injected so tests and `cts jobs run --now` can move it. */
+  clock: () => number;
+  logger: Logger;
+  /** Keeps background work alive after the response (Workers' `waitUntil`); Node just lets it run. */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export const consoleLogger: Logger = {
+  info: (message, fields) => console.log(JSON.stringify({ level: 'info', message, ...fields })),
+  warn: (message, fields) => console.warn(JSON.stringify({ level: 'warn', message, ...fields })),
+  error: (message, fields) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
+};

@@ -1,0 +1,94 @@
+import type { TraceRow } from '../../store/schema/traces';
+import { FILTER_COLUMNS, type FilterName, findTrace, selectTraces } from '../../store/trace-queries';
+import type { Deps } from '../deps';
+import { badField } from '../errors';
+import type { Trace, TraceQuery } from './schema';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+/** The query window: CTS keeps the last 7 days queryable. */
+export const QUERY_WINDOW_MS = 7 * DAY_MS;
+
+export interface TracePage {
+  traces: Trace[];
+  meta_data: { count: number; marker: string | null };
+}
+
+const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+/** A stored row in the API's shape (reference §3.2). */
+export function toApiTrace(row: TraceRow): Trace {
+  return {
+    trace_id: row.traceId,
+    trace_name: row.traceName,
+    trace_rating: row.traceRating,
+    trace_type: row.traceType,
+    request: parseJson(row.request),
+    response: parseJson(row.response),
+    code: row.code,
+    api_version: row.apiVersion,
+    message: parseJson(row.message),
+    record_time: row.recordTime,
+    time: row.time,
+    user: parseJson(row.user) as Trace['user'],
+    service_type: row.serviceType,
+    resource_type: row.resourceType,
+    resource_id: row.resourceId,
+    resource_name: row.resourceName,
+    source_ip: row.sourceIp,
+    request_id: row.requestId,
+    location_info: row.locationInfo,
+    endpoint: row.endpoint,
+    resource_url: row.resourceUrl,
+  };
+}
+
+/**
+ * The time window of a query: `to` defaults to now, `from` to `to` − 1 h; both are clamped to
+ * the last 7 days. `from > to` (as sent) is a client error.
+ */
+export function queryWindow(
+  query: Pick<TraceQuery, 'from' | 'to'>,
+  now: number,
+): { from: number; to: number } {
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+    throw badField('from', 'must not be later than to');
+  }
+  const oldest = now - QUERY_WINDOW_MS;
+  const clamp = (t: number) => Math.min(Math.max(t, oldest), now);
+  const to = clamp(query.to ?? now);
+  const from = clamp(query.from ?? to - HOUR_MS);
+  return { from, to: Math.max(from, to) };
+}
+
+/** One page of traces, newest first (reference §3.1 and DESIGN §3). */
+export async function queryTraces(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  projectId: string,
+  query: TraceQuery,
+): Promise<TracePage> {
+  if (query.trace_id !== undefined) {
+    // `trace_id` overrides every other criterion.
+    const row = await findTrace(deps.db, projectId, query.trace_id);
+    return { traces: row ? [toApiTrace(row)] : [], meta_data: { count: row ? 1 : 0, marker: null } };
+  }
+  const { from, to } = queryWindow(query, deps.clock());
+  let after: { time: number; traceId: string } | undefined;
+  if (query.next !== undefined) {
+    const anchor = await findTrace(deps.db, projectId, query.next);
+    if (!anchor) throw badField('next', 'names no trace of this project');
+    after = { time: anchor.time, traceId: anchor.traceId };
+  }
+  const equals: Partial<Record<FilterName, string>> = {};
+  for (const name of Object.keys(FILTER_COLUMNS) as FilterName[]) {
+    const value = query[name];
+    if (value !== undefined) equals[name] = value;
+  }
+  const rows = await selectTraces(deps.db, { projectId, from, to, after, equals }, query.limit + 1);
+  const page = rows.slice(0, query.limit).map(toApiTrace);
+  const more = rows.length > query.limit;
+  return {
+    traces: page,
+    meta_data: { count: page.length, marker: more ? (page.at(-1)?.trace_id ?? null) : null },
+  };
+}

@@ -1,0 +1,62 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { NewTraceRow } from '../../store/schema/traces';
+import { insertTraces } from '../../store/trace-queries';
+import type { Deps } from '../deps';
+import type { ReportedTrace } from './schema';
+
+export interface RecordResult {
+  trace_ids: string[];
+  recorded: number;
+  duplicates: number;
+}
+
+const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+
+/** The stored row of a reported trace; `record_time` is the server's clock. */
+export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: number): NewTraceRow {
+  return {
+    projectId,
+    trackerName: trace.tracker_name,
+    traceId: trace.trace_id ?? uuidv7(),
+    traceName: trace.trace_name,
+    traceRating: trace.trace_rating,
+    traceType: trace.trace_type,
+    serviceType: trace.service_type,
+    resourceType: trace.resource_type,
+    resourceId: trace.resource_id ?? null,
+    resourceName: trace.resource_name ?? null,
+    sourceIp: trace.source_ip ?? null,
+    requestId: trace.request_id ?? null,
+    code: trace.code == null ? null : String(trace.code),
+    apiVersion: trace.api_version ?? null,
+    time: trace.time,
+    recordTime,
+    userName: trace.user?.name ?? null,
+    user: trace.user ? JSON.stringify(trace.user) : null,
+    request: json(trace.request),
+    response: json(trace.response),
+    message: json(trace.message),
+    locationInfo: trace.location_info ?? null,
+    endpoint: trace.endpoint ?? null,
+    resourceUrl: trace.resource_url ?? null,
+  };
+}
+
+/**
+ * Records a validated batch. A `trace_id` already stored for the project (or repeated within
+ * the batch) is a no-op counted as a duplicate, so a client may safely retry a whole batch.
+ */
+export async function recordTraces(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  projectId: string,
+  batch: ReportedTrace[],
+): Promise<RecordResult> {
+  const now = deps.clock();
+  const rows = batch.map((trace) => toTraceRow(projectId, trace, now));
+  const inserted = await insertTraces(deps.db, rows);
+  return {
+    trace_ids: rows.map((row) => row.traceId),
+    recorded: inserted.size,
+    duplicates: rows.length - inserted.size,
+  };
+}

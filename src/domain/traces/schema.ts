@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+export const TRACE_RATINGS = ['normal', 'warning', 'incident'] as const;
+export const TRACE_TYPES = ['ConsoleAction', 'ApiCall', 'SystemAction'] as const;
+export const MAX_TRACES_PER_REPORT = 1000;
+export const MAX_JSON_DEPTH = 64;
+
+export const TRACE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+export const TRACE_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+export const SERVICE_TYPE = /^[A-Z0-9]{2,32}$/;
+export const RESOURCE_TYPE = /^[A-Za-z0-9._-]{1,64}$/;
+export const TRACKER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** No control characters (NUL and friends) in identifiers and short texts. */
+const printable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+/** Nesting depth of a JSON value, without recursion (a hostile body must not blow the stack). */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) max = depth;
+    if (max > MAX_JSON_DEPTH) return max;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
+const jsonValue = z
+  .unknown()
+  .refine((v) => jsonDepth(v) <= MAX_JSON_DEPTH, `must not be nested deeper than ${MAX_JSON_DEPTH} levels`);
+
+const userInfo = z.looseObject({
+  id: printable(128).optional(),
+  name: printable(256).optional(),
+  domain: z
+    .looseObject({ id: printable(128).optional(), name: printable(256).optional() })
+    .nullable()
+    .optional(),
+});
+
+/** One reported trace (the 21 CTS fields less the server-set `record_time`, plus `tracker_name`). */
+export const ReportedTraceSchema = z.object({
+  trace_id: z.string().regex(TRACE_ID, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -').optional(),
+  trace_name: z
+    .string()
+    .regex(TRACE_NAME, 'must be 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter'),
+  trace_rating: z.enum(TRACE_RATINGS),
+  trace_type: z.enum(TRACE_TYPES),
+  service_type: z.string().regex(SERVICE_TYPE, 'must be an uppercase acronym of 2-32 characters A-Z 0-9'),
+  resource_type: z.string().regex(RESOURCE_TYPE, 'must be 1-64 characters of A-Z a-z 0-9 . _ -'),
+  time: z
+    .number()
+    .int('must be an integer (epoch milliseconds)')
+    .min(946684800000, 'must be epoch milliseconds after 2000-01-01')
+    .max(99999999999999, 'must be epoch milliseconds'),
+  tracker_name: z.string().regex(TRACKER_NAME).default('system'),
+  user: userInfo.nullable().optional(),
+  request: jsonValue.optional(),
+  response: jsonValue.optional(),
+  message: jsonValue.optional(),
+  code: z
+    .union([printable(256), z.number().int()])
+    .nullable()
+    .optional(),
+  api_version: printable(64).nullable().optional(),
+  resource_id: printable(350).nullable().optional(),
+  resource_name: printable(256).nullable().optional(),
+  source_ip: printable(64).nullable().optional(),
+  request_id: printable(128).nullable().optional(),
+  location_info: printable(1024).nullable().optional(),
+  endpoint: printable(1024).nullable().optional(),
+  resource_url: printable(2048).nullable().optional(),
+});
+
+export const ReportTracesSchema = z.object({
+  traces: z.array(ReportedTraceSchema).min(1).max(MAX_TRACES_PER_REPORT),
+});
+
+export type ReportedTrace = z.infer<typeof ReportedTraceSchema>;
+
+/** The API shape of a trace: exactly the 21 CTS fields. */
+export interface Trace {
+  trace_id: string;
+  trace_name: string;
+  trace_rating: string;
+  trace_type: string;
+  request: unknown;
+  response: unknown;
+  code: string | null;
+  api_version: string | null;
+  message: unknown;
+  record_time: number;
+  time: number;
+  user: { id?: string; name?: string; domain?: { id?: string; name?: string } | null } | null;
+  service_type: string;
+  resource_type: string;
+  resource_id: string | null;
+  resource_name: string | null;
+  source_ip: string | null;
+  request_id: string | null;
+  location_info: string | null;
+  endpoint: string | null;
+  resource_url: string | null;
+}
+
+const epochMs = z.coerce
+  .number()
+  .int('must be an integer (epoch milliseconds)')
+  .min(0, 'must not be negative');
+
+/** Query parameters of `GET /v3/{project_id}/traces` (reference §3.1, plus our extra filters). */
+export const TraceQuerySchema = z.object({
+  trace_type: z.literal('system', { error: 'must be system' }).optional(),
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be 1-200')
+    .max(200, 'must be 1-200')
+    .default(10),
+  from: epochMs.optional(),
+  to: epochMs.optional(),
+  next: z.string().regex(TRACE_ID, 'must be a trace_id').optional(),
+  tracker_name: z.string().regex(TRACKER_NAME).optional(),
+  service_type: z.string().min(1).max(32).optional(),
+  user: z.string().min(1).max(256).optional(),
+  resource_id: z.string().min(1).max(350).optional(),
+  resource_name: z.string().min(1).max(256).optional(),
+  resource_type: z.string().min(1).max(64).optional(),
+  trace_id: z.string().regex(TRACE_ID, 'must be a trace_id').optional(),
+  trace_name: z.string().min(1).max(64).optional(),
+  trace_rating: z.enum(TRACE_RATINGS).optional(),
+  source_ip: z.string().min(1).max(64).optional(),
+  code: z.string().min(1).max(256).optional(),
+  request_id: z.string().min(1).max(128).optional(),
+});
+
+export type TraceQuery = z.infer<typeof TraceQuerySchema>;

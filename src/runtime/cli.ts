@@ -1,0 +1,137 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, parseConfig } from '../config';
+import {
+  createApiKey,
+  createProject,
+  listApiKeys,
+  listProjects,
+  ROLES,
+  revokeApiKey,
+} from '../domain/projects/projects';
+import type { Role } from '../store/schema/projects';
+import { buildNodeDeps } from './node';
+
+const USAGE = `Usage: cts <command> [options]
+
+Commands:
+  serve                                       start the server (same as npm start)
+  migrate                                     apply database migrations to CTS_DATABASE_URL
+  projects create [--id HEX32] [--name NAME]  create a project (with its system tracker)
+  projects list
+  keys create --project ID --role reporter|reader|admin [--name NAME]
+  keys list --project ID
+  keys revoke --project ID --key KEY_ID
+
+Configuration comes from the same environment variables as the server (see README).`;
+
+/** A command: gets parsed flags, prints its result, returns the exit code. */
+type Command = (flags: Record<string, string | boolean | undefined>) => Promise<number>;
+
+async function deps() {
+  return buildNodeDeps(parseConfig(process.env));
+}
+
+function need(flags: Record<string, unknown>, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+class UsageError extends Error {}
+
+/** Every flag any command takes; all take a value except `--help`. */
+const OPTIONS = Object.fromEntries([
+  ...['id', 'name', 'project', 'role', 'key', 'now', 'tracker', 'bucket', 'dir', 'from', 'to'].map(
+    (n) => [n, { type: 'string' }] as const,
+  ),
+  ['help', { type: 'boolean' }] as const,
+]);
+
+const commands: Record<string, Command> = {
+  async serve() {
+    await import('./main');
+    return -1; // keeps running
+  },
+  async migrate() {
+    const d = await deps(); // buildNodeDeps applies the migrations
+    console.log('Migrations applied.');
+    d.db.$client.close();
+    return 0;
+  },
+  async 'projects create'(flags) {
+    const d = await deps();
+    const project = await createProject(d, {
+      id: flags.id as string | undefined,
+      name: flags.name as string | undefined,
+    });
+    console.log(JSON.stringify(project, null, 2));
+    return 0;
+  },
+  async 'projects list'() {
+    const d = await deps();
+    for (const p of await listProjects(d)) console.log(`${p.id}  ${p.name}`);
+    return 0;
+  },
+  async 'keys create'(flags) {
+    const role = need(flags, 'role');
+    if (!ROLES.includes(role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+    const d = await deps();
+    const key = await createApiKey(d, {
+      projectId: need(flags, 'project'),
+      role: role as Role,
+      name: flags.name as string | undefined,
+    });
+    console.log(
+      `Created ${key.role} key ${key.id} for project ${key.projectId}. Keep it safe, it is shown only now:\n${key.token}`,
+    );
+    return 0;
+  },
+  async 'keys list'(flags) {
+    const d = await deps();
+    for (const k of await listApiKeys(d, need(flags, 'project'))) {
+      console.log(`${k.id}  ${k.role.padEnd(8)}  ${k.name}${k.revokedAt ? '  (revoked)' : ''}`);
+    }
+    return 0;
+  },
+  async 'keys revoke'(flags) {
+    const d = await deps();
+    const done = await revokeApiKey(d, need(flags, 'project'), need(flags, 'key'));
+    console.log(done ? 'Revoked.' : 'No such active key.');
+    return done ? 0 : 1;
+  },
+};
+
+/** Registers a further command (used by the jobs and verify modules). */
+export function registerCommand(name: string, command: Command): void {
+  commands[name] = command;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: OPTIONS,
+  });
+  const name = [positionals.slice(0, 2).join(' '), positionals[0] ?? ''].find((n) => n in commands);
+  if (!name || values.help) {
+    console.log(USAGE);
+    return name || values.help ? 0 : 2;
+  }
+  try {
+    return await commands[name]!(values);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    if (error instanceof Error && error.name === 'CtsError') {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

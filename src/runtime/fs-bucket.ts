@@ -1,0 +1,112 @@
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import {
+  type Bucket,
+  BucketError,
+  type BucketStore,
+  type ListedObject,
+  type StoredObject,
+} from '../transfer/bucket';
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{2,62}$/;
+
+/**
+ * Buckets as folders: `<root>/<bucket>/<key>` holds exactly the object's bytes, so the archive
+ * is plain files a user can open; metadata lives apart under `<root>/.meta/<bucket>/<key>.json`.
+ * Writes go to a temporary file renamed into place, so a crash never leaves a partial object.
+ */
+export function createFsBucketStore(root: string): BucketStore {
+  const base = resolve(root);
+  const bucketDir = (name: string) => {
+    if (!BUCKET_NAME.test(name)) throw new BucketError('noBucket', `Invalid bucket name ${name}`);
+    return join(base, name);
+  };
+  const exists = async (name: string) => {
+    try {
+      return (await stat(bucketDir(name))).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  return {
+    exists,
+    async create(name) {
+      await mkdir(bucketDir(name), { recursive: true });
+    },
+    bucket(name) {
+      return fsBucket(name, bucketDir(name), join(base, '.meta', name), () => exists(name));
+    },
+  };
+}
+
+function fsBucket(name: string, dir: string, metaDir: string, exists: () => Promise<boolean>): Bucket {
+  const pathOf = (root: string, key: string) => {
+    const path = resolve(root, key);
+    if (key === '' || !path.startsWith(root + sep))
+      throw new BucketError('bucketPolicyError', `Invalid key ${key}`);
+    return path;
+  };
+  const requireBucket = async () => {
+    if (!(await exists())) throw new BucketError('noBucket', `Bucket ${name} does not exist`);
+  };
+  const writeAtomically = async (path: string, data: Uint8Array | string) => {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  };
+
+  return {
+    name,
+    async put(key, body, options) {
+      await requireBucket();
+      const metadata = { contentType: options.contentType, metadata: options.metadata ?? {} };
+      await writeAtomically(pathOf(metaDir, `${key}.json`), JSON.stringify(metadata));
+      await writeAtomically(pathOf(dir, key), body);
+    },
+    async get(key): Promise<StoredObject | null> {
+      await requireBucket();
+      let body: Buffer;
+      try {
+        body = await readFile(pathOf(dir, key));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+      let meta: { contentType?: string; metadata?: Record<string, string> } = {};
+      try {
+        meta = JSON.parse(await readFile(pathOf(metaDir, `${key}.json`), 'utf8'));
+      } catch {
+        // An object copied in by hand has no metadata: that is not an error.
+      }
+      return { body: new Uint8Array(body), metadata: meta.metadata ?? {}, contentType: meta.contentType };
+    },
+    async *list(prefix): AsyncIterable<ListedObject> {
+      await requireBucket();
+      // Walk only the folder the prefix names, not the whole bucket.
+      const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      let entries: Dirent[] = [];
+      try {
+        entries = await readdir(folder ? pathOf(dir, folder) : dir, { recursive: true, withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      const objects: ListedObject[] = [];
+      for (const entry of entries) {
+        if (!entry.isFile() || entry.name.endsWith('.tmp')) continue;
+        const path = join(entry.parentPath, entry.name);
+        const key = relative(dir, path).split(sep).join('/');
+        if (key.startsWith(prefix)) objects.push({ key, size: (await stat(path)).size });
+      }
+      objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      yield* objects;
+    },
+    async delete(key) {
+      await requireBucket();
+      await rm(pathOf(dir, key), { force: true });
+      await rm(pathOf(metaDir, `${key}.json`), { force: true });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import type { Config } from '../config';
+import { createDb, type Db, embeddedPragmas } from '../store/db';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** The database URL the configuration points at (default: a file under the data directory). */
+export function databaseUrl(config: Pick<Config, 'CTS_DATABASE_URL' | 'CTS_DATA_DIR'>): string {
+  return config.CTS_DATABASE_URL ?? `file:${join(resolve(config.CTS_DATA_DIR), 'cts.db')}`;
+}
+
+/** Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). */
+export async function openNodeDb(
+  config: Pick<
+    Config,
+    'CTS_DATABASE_URL' | 'CTS_DATA_DIR' | 'CTS_DATABASE_AUTH_TOKEN' | 'CTS_DATABASE_CACHE_MB'
+  >,
+): Promise<Db> {
+  const url = databaseUrl(config);
+  const embedded = url.startsWith('file:');
+  if (embedded && !url.startsWith('file::memory:')) {
+    mkdirSync(resolve(url.slice('file:'.length), '..'), { recursive: true });
+  }
+  const client = createClient({
+    url,
+    authToken: config.CTS_DATABASE_AUTH_TOKEN,
+    ...(embedded ? { concurrency: 1 } : {}),
+  });
+  if (embedded) await client.executeMultiple(embeddedPragmas(config.CTS_DATABASE_CACHE_MB));
+  return createDb(client);
+}
+
+/** Applies the generated migrations in `drizzle/`. */
+export async function migrateDb(db: Db): Promise<void> {
+  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+}

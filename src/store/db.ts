@@ -1,0 +1,27 @@
+import type { Client } from '@libsql/client';
+import type { LibSQLDatabase } from 'drizzle-orm/libsql/driver-core';
+import { drizzle } from 'drizzle-orm/libsql/web';
+import * as schema from './schema';
+
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
+
+/** Wraps an already-built libSQL client (node, web or remote) in the typed drizzle database. */
+export function createDb(client: Client): Db {
+  return drizzle({ client, schema });
+}
+
+/**
+ * Per-connection settings for an embedded database. The embedded client is opened with a single
+ * connection (`concurrency: 1`) so these stay in force; writes that must be atomic use
+ * `db.batch`, never an interactive transaction (which would hold that one connection).
+ */
+export function embeddedPragmas(cacheMb: number): string {
+  return [
+    'PRAGMA journal_mode = WAL',
+    'PRAGMA synchronous = NORMAL',
+    'PRAGMA busy_timeout = 5000',
+    'PRAGMA temp_store = MEMORY',
+    `PRAGMA cache_size = -${cacheMb * 1024}`,
+    'PRAGMA foreign_keys = ON',
+  ].join(';\n');
+}

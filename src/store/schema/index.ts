@@ -1,0 +1,4 @@
+export * from './notifications';
+export * from './projects';
+export * from './traces';
+export * from './trackers';
