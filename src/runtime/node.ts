@@ -5,6 +5,7 @@ import { type Config, parseConfig } from '../config';
 import { consoleLogger, type Deps } from '../domain/deps';
 import { bootstrap } from '../domain/projects/bootstrap';
 import type { BucketStore } from '../transfer/bucket';
+import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 import { createFsBucketStore } from './fs-bucket';
 import { migrateDb, openNodeDb } from './node-db';
 
@@ -22,7 +23,9 @@ export async function buildNodeDeps(config: Config, overrides: Partial<Deps> = {
   };
 }
 
+/** S3 when `CTS_S3_ENDPOINT` is set, else folders under `<data dir>/buckets/`. */
 export function nodeBucketStore(config: Config): BucketStore {
+  if (config.CTS_S3_ENDPOINT) return createS3BucketStore(s3OptionsFromConfig(config));
   return createFsBucketStore(resolve(config.CTS_DATA_DIR, 'buckets'));
 }
 
