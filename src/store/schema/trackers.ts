@@ -22,6 +22,13 @@ export const trackers = sqliteTable(
     createTime: integer('create_time').notNull(),
     /** Last transferred `traces.seq`; transfer reads strictly after it. */
     transferCursor: integer('transfer_cursor').notNull().default(0),
+    /**
+     * The page being transferred: traces (transfer_cursor, transfer_plan_end] named with upload
+     * time transfer_plan_at. Fixed before the first upload so that a retry after a crash writes
+     * the same files under the same keys; cleared when the cursor reaches the end.
+     */
+    transferPlanEnd: integer('transfer_plan_end'),
+    transferPlanAt: integer('transfer_plan_at'),
     lastTransferAt: integer('last_transfer_at'),
     lastError: text('last_error'),
     /** Digest chain: when the current chain's next digest window starts (epoch ms), NULL = no chain. */
