@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** The v3 tracker, plus its transfer cursor and digest-chain state. */
@@ -33,6 +34,9 @@ export const trackers = sqliteTable(
     lastError: text('last_error'),
     /** Digest chain: when the current chain's next digest window starts (epoch ms), NULL = no chain. */
     digestWindowStart: integer('digest_window_start'),
+    /** When the current chain began: files uploaded earlier (verification off) are not covered. */
+    digestChainStart: integer('digest_chain_start'),
+    /** The current chain's bucket; `last_digest_*` is the digest the next one links to. */
     lastDigestBucket: text('last_digest_bucket'),
     lastDigestKey: text('last_digest_key'),
     lastDigestHash: text('last_digest_hash'),
@@ -65,6 +69,10 @@ export const transferredFiles = sqliteTable(
   },
   (t) => [
     uniqueIndex('transferred_files_key').on(t.bucket, t.objectKey),
+    // The files the next digest must cover, without scanning the covered history.
+    index('transferred_files_undigested')
+      .on(t.projectId, t.trackerName, t.uploadedAt)
+      .where(sql`${t.digestKey} IS NULL`),
     index('transferred_files_tracker_uploaded').on(t.projectId, t.trackerName, t.uploadedAt),
   ],
 );
@@ -83,10 +91,17 @@ export const digests = sqliteTable(
     sha256: text('sha256').notNull(),
     signature: text('signature').notNull(),
     isEnd: integer('is_end', { mode: 'boolean' }).notNull(),
+    /** Start of the chain this digest belongs to (an orphaned chain is ended from it). */
+    chainStart: integer('chain_start'),
+    /** The newest digest of its tracker: an open head without a tracker is an orphaned chain. */
+    isHead: integer('is_head', { mode: 'boolean' }).notNull().default(false),
     fileCount: integer('file_count').notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('digests_tracker_end').on(t.projectId, t.trackerName, t.endTime)],
+  (t) => [
+    index('digests_tracker_end').on(t.projectId, t.trackerName, t.endTime),
+    index('digests_open_heads').on(t.projectId, t.trackerName).where(sql`${t.isHead} = 1 AND ${t.isEnd} = 0`),
+  ],
 );
 
 /** Digest signing keys: the newest active one signs; retired ones stay published. */
