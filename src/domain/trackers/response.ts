@@ -1,0 +1,64 @@
+import type { Config } from '../../config';
+import type { TrackerRow } from '../../store/tracker-queries';
+
+/** The tracker as the API returns it (reference §2.6, `TrackerResponseBody`). */
+export interface TrackerResponse {
+  id: string;
+  create_time: number;
+  domain_id: string;
+  project_id: string;
+  tracker_name: string;
+  tracker_type: string;
+  status: 'enabled' | 'disabled' | 'error';
+  /** Only when `status` is `error`: `noBucket` or `bucketPolicyError`. */
+  detail?: string;
+  is_support_validate: boolean;
+  lts: { is_lts_enabled: boolean; log_group_name: string; log_topic_name: string };
+  obs_info: {
+    bucket_name: string;
+    file_prefix_name: string;
+    is_obs_created: boolean;
+    is_authorized_bucket: boolean;
+    bucket_lifecycle: number;
+    bucket_location: string;
+    compress_type: 'gzip' | 'json';
+    is_sort_by_service: boolean;
+  };
+}
+
+/** LTS is not built in; the names are CTS's fixed defaults (reference §6.5). */
+export const LTS_LOG_GROUP = 'CTS';
+export const LTS_LOG_TOPIC = 'system-trace';
+
+export function toTrackerResponse(
+  row: TrackerRow,
+  domainId: string,
+  config: Pick<Config, 'CTS_S3_ENDPOINT' | 'CTS_S3_REGION'>,
+): TrackerResponse {
+  const bucket = row.bucketName ?? '';
+  return {
+    id: row.id,
+    create_time: row.createTime,
+    domain_id: domainId,
+    project_id: row.projectId,
+    tracker_name: row.trackerName,
+    tracker_type: row.trackerType,
+    status: row.status,
+    ...(row.status === 'error' ? { detail: row.detail ?? 'noBucket' } : {}),
+    is_support_validate: row.isSupportValidate,
+    lts: { is_lts_enabled: row.isLtsEnabled, log_group_name: LTS_LOG_GROUP, log_topic_name: LTS_LOG_TOPIC },
+    obs_info: {
+      bucket_name: bucket,
+      file_prefix_name: row.filePrefixName,
+      is_obs_created: row.isObsCreated,
+      // No separate grant step exists here: a bucket CTS created itself is the one it is known
+      // to own; an existing bucket proves itself (or not, see `status`) on the first transfer.
+      is_authorized_bucket: bucket !== '' && row.isObsCreated,
+      // Object lifecycle is the bucket's business (reference §6.3), not set by CTS.
+      bucket_lifecycle: 0,
+      bucket_location: bucket !== '' && config.CTS_S3_ENDPOINT ? config.CTS_S3_REGION : '',
+      compress_type: row.compressType,
+      is_sort_by_service: row.isSortByService,
+    },
+  };
+}

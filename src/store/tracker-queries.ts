@@ -1,0 +1,76 @@
+import { and, asc, eq, isNotNull, ne, sql } from 'drizzle-orm';
+import type { Db } from './db';
+import { projects } from './schema/projects';
+import { traces } from './schema/traces';
+import { trackers } from './schema/trackers';
+
+export type TrackerRow = typeof trackers.$inferSelect;
+export type NewTrackerRow = typeof trackers.$inferInsert;
+export type TrackerPatch = Partial<Omit<TrackerRow, 'id' | 'projectId' | 'trackerName' | 'createTime'>>;
+
+/** The project's trackers (one by name when given), oldest first. */
+export async function selectTrackers(db: Db, projectId: string, trackerName?: string): Promise<TrackerRow[]> {
+  const where = trackerName
+    ? and(eq(trackers.projectId, projectId), eq(trackers.trackerName, trackerName))
+    : eq(trackers.projectId, projectId);
+  return db.select().from(trackers).where(where).orderBy(asc(trackers.createTime), asc(trackers.trackerName));
+}
+
+export async function selectTracker(
+  db: Db,
+  projectId: string,
+  trackerName: string,
+): Promise<TrackerRow | undefined> {
+  const [row] = await selectTrackers(db, projectId, trackerName);
+  return row;
+}
+
+export async function selectTrackerById(db: Db, id: string): Promise<TrackerRow | undefined> {
+  const [row] = await db.select().from(trackers).where(eq(trackers.id, id)).limit(1);
+  return row;
+}
+
+/** Inserts a tracker; false when the project already has one of that name. */
+export async function insertTracker(db: Db, row: NewTrackerRow): Promise<boolean> {
+  const inserted = await db.insert(trackers).values(row).onConflictDoNothing().returning({ id: trackers.id });
+  return inserted.length > 0;
+}
+
+export async function updateTracker(db: Db, id: string, patch: TrackerPatch): Promise<void> {
+  await db.update(trackers).set(patch).where(eq(trackers.id, id));
+}
+
+/** Deletes the project's trackers (one by name when given); returns the rows deleted. */
+export async function deleteTrackers(db: Db, projectId: string, trackerName?: string): Promise<TrackerRow[]> {
+  const where = trackerName
+    ? and(eq(trackers.projectId, projectId), eq(trackers.trackerName, trackerName))
+    : eq(trackers.projectId, projectId);
+  return db.delete(trackers).where(where).returning();
+}
+
+/** Trackers that transfer: not disabled (an `error` tracker keeps trying) and with a bucket. */
+export async function selectTransferringTrackers(db: Db): Promise<TrackerRow[]> {
+  return db
+    .select()
+    .from(trackers)
+    .where(and(ne(trackers.status, 'disabled'), isNotNull(trackers.bucketName)))
+    .orderBy(sql`coalesce(${trackers.lastTransferAt}, 0)`, asc(trackers.id));
+}
+
+export async function domainIdOf(db: Db, projectId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ domainId: projects.domainId })
+    .from(projects)
+    .where(eq(projects.id, projectId))
+    .limit(1);
+  return row?.domainId;
+}
+
+/** The highest `seq` handed out so far (0 when no trace was ever stored). */
+export async function maxSeq(db: Db): Promise<number> {
+  // sqlite_sequence keeps the AUTOINCREMENT high-water mark even after retention emptied the table.
+  const [row] = await db.all<{ seq: number | null }>(
+    sql`select max(coalesce((select seq from sqlite_sequence where name = 'traces'), 0), coalesce((select max(${traces.seq}) from ${traces}), 0)) as seq`,
+  );
+  return Number(row?.seq ?? 0);
+}
