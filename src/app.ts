@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { type AppEnv, errorJson, handleError, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
 import { traceRoutes } from './api/traces';
+import { createConsole } from './console';
 import { trackerRoutes } from './api/trackers';
 import type { Deps } from './domain/deps';
 import { CtsError } from './domain/errors';
@@ -34,6 +35,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
 
   // Declared routes last: `/{version}` would otherwise shadow `/openapi.json`.
+  app.route('/console', createConsole());
   app.route('/', traceRoutes);
   app.route('/', trackerRoutes);
   app.route('/', metaRoutes);

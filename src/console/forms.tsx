@@ -1,0 +1,54 @@
+import type { PropsWithChildren } from 'hono/jsx';
+import { timingSafeEqual } from '../domain/crypto';
+
+/** Name of the hidden field that carries the session's CSRF token. */
+export const CSRF_FIELD = '_csrf';
+
+interface PostFormProps {
+  action: string;
+  csrf: string;
+  class?: string;
+}
+
+/**
+ * A state-changing form: POST with the session's CSRF token. Every console form that changes
+ * something is one of these; the route behind it uses `checkCsrf` (via `consoleForm`).
+ */
+export function PostForm({ action, csrf, class: className, children }: PropsWithChildren<PostFormProps>) {
+  return (
+    <form method="post" action={action} class={className}>
+      <input type="hidden" name={CSRF_FIELD} value={csrf} />
+      {children}
+    </form>
+  );
+}
+
+/**
+ * Whether a form post may proceed: the browser must not say it came from another site, and
+ * (once signed in) the token must be the session's. Origin/Sec-Fetch-Site also cover the
+ * sign-in form, which has no session yet.
+ */
+export function checkCsrf(
+  request: { url: string; header(name: string): string | undefined },
+  expectedToken: string | undefined,
+  sentToken: unknown,
+): boolean {
+  const site = request.header('sec-fetch-site');
+  if (site && site !== 'same-origin' && site !== 'none') return false;
+  const origin = request.header('origin');
+  if (origin && origin !== 'null') {
+    // Compare hosts, not full origins: behind a TLS-terminating proxy the scheme we see differs.
+    const host = request.header('x-forwarded-host') ?? request.header('host') ?? new URL(request.url).host;
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    if (originHost !== host) return false;
+  } else if (origin === 'null') {
+    return false;
+  }
+  if (expectedToken === undefined) return true;
+  return typeof sentToken === 'string' && timingSafeEqual(sentToken, expectedToken);
+}

@@ -1,0 +1,124 @@
+/**
+ * The console's one stylesheet, served from `/console/assets/console.css` so that the CSP can
+ * forbid inline styles. Plain CSS, no external fonts or assets; works from 320 px up.
+ */
+export const CONSOLE_CSS = `
+:root {
+  --fg: #1d2433; --muted: #5b6478; --line: #d9dee8; --bg: #f5f7fa; --card: #fff;
+  --accent: #1f5fbf; --accent-fg: #fff; --ok: #1d7a3a; --warn: #a45a00; --bad: #b3261e;
+  --ok-bg: #e3f4e8; --warn-bg: #fdf0dc; --bad-bg: #fbe4e2;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 15px;
+  color: var(--fg); background: var(--bg);
+}
+* { box-sizing: border-box; }
+body { margin: 0; line-height: 1.45; }
+a { color: var(--accent); }
+code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+h1 { font-size: 1.4rem; margin: 0 0 .75rem; }
+h2 { font-size: 1.1rem; margin: 1.25rem 0 .5rem; }
+
+.topbar { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1rem;
+  background: #14213d; color: #fff; padding: .5rem 1rem; }
+.topbar .brand { font-weight: 700; color: #fff; text-decoration: none; margin-right: .5rem; }
+.topbar nav { display: flex; gap: .25rem; flex-wrap: wrap; }
+.topbar nav a { color: #dfe6f3; text-decoration: none; padding: .35rem .6rem; border-radius: 4px; }
+.topbar nav a[aria-current="page"] { background: #2c3f66; color: #fff; }
+.topbar .who { margin-left: auto; display: flex; align-items: center; gap: .5rem; font-size: .85rem; color: #c9d3e6; }
+.topbar .who form { margin: 0; }
+.topbar .who button { background: transparent; color: #fff; border-color: #6c7a96; }
+
+main { max-width: 1400px; margin: 0 auto; padding: 1rem; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin-bottom: 1rem; }
+
+.notice, .error, .empty { border-radius: 6px; padding: .75rem 1rem; margin-bottom: 1rem; }
+.notice { background: var(--ok-bg); border: 1px solid #b7dfc3; }
+.error { background: var(--bad-bg); border: 1px solid #efb8b3; color: #6d1711; }
+.error code { color: inherit; }
+.empty { background: var(--card); border: 1px dashed var(--line); text-align: center; padding: 2rem 1rem; }
+
+label { display: flex; flex-direction: column; gap: .2rem; font-size: .8rem; color: var(--muted); }
+input, select, button { font: inherit; font-size: .9rem; }
+input[type=text], input[type=password], input[type=datetime-local], select {
+  padding: .4rem .5rem; border: 1px solid #b9c1d0; border-radius: 4px; background: #fff; color: var(--fg); min-width: 0; }
+button, .button { display: inline-block; padding: .4rem .85rem; border: 1px solid #b9c1d0; border-radius: 4px;
+  background: #fff; color: var(--fg); cursor: pointer; text-decoration: none; line-height: 1.3; }
+button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-fg); }
+button.danger, .button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+.actions form { margin: 0; }
+.check { flex-direction: row; align-items: center; gap: .4rem; font-size: .9rem; color: var(--fg); }
+
+.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; align-items: end; }
+.filters .search { grid-column: span 2; display: grid; grid-template-columns: minmax(0, 9rem) minmax(0, 1fr); gap: .4rem; align-items: end; }
+.filters .buttons { display: flex; gap: .5rem; }
+.summary-line { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; margin: .75rem 0; color: var(--muted); font-size: .85rem; }
+
+.traces { background: var(--card); border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
+.trace-head, .trace > summary { display: grid; gap: .5rem;
+  grid-template-columns: 1.2rem minmax(0, 1.3fr) minmax(0, .8fr) minmax(0, .6fr) minmax(0, 1.2fr) minmax(0, 1fr) 5.5rem minmax(0, .9fr) 10.5rem 5.5rem;
+  padding: .5rem .75rem; align-items: center; }
+.trace-head { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); border-bottom: 1px solid var(--line); background: #fafbfd; }
+.trace { border-bottom: 1px solid var(--line); }
+.trace:last-child { border-bottom: 0; }
+.trace > summary { cursor: pointer; list-style: none; }
+.trace > summary::-webkit-details-marker { display: none; }
+.trace > summary::before { content: "\\25B8"; color: var(--muted); }
+.trace[open] > summary::before { content: "\\25BE"; }
+.trace[open] > summary { background: #f2f6fc; }
+.trace > summary > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.trace > summary .label { display: none; }
+.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .35rem 1.5rem; margin: 0; padding: .75rem 1rem 1rem 2.5rem; background: #fbfcfe; }
+.fields div { min-width: 0; }
+.fields dt { font-size: .75rem; color: var(--muted); }
+.fields dd { margin: 0; overflow-wrap: anywhere; }
+
+.badge { display: inline-block; padding: .05rem .45rem; border-radius: 999px; font-size: .78rem; font-weight: 600; }
+.badge.normal, .badge.enabled { background: var(--ok-bg); color: var(--ok); }
+.badge.warning, .badge.disabled { background: var(--warn-bg); color: var(--warn); }
+.badge.incident, .badge.error { background: var(--bad-bg); color: var(--bad); }
+
+.pager { display: flex; gap: .5rem; align-items: center; justify-content: flex-end; margin-top: .75rem; }
+.pager .disabled { color: var(--muted); border-style: dashed; cursor: default; }
+
+pre.json { background: #0f1726; color: #e6edf7; padding: 1rem; border-radius: 6px; overflow: auto; max-height: 75vh; white-space: pre-wrap; overflow-wrap: anywhere; }
+
+table.list { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+table.list th, table.list td { text-align: left; padding: .55rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.list th { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfd; }
+.sub { display: block; color: var(--muted); font-size: .8rem; }
+.form-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: .75rem 1rem; }
+.signin { max-width: 420px; margin: 3rem auto; }
+.signin input { width: 100%; }
+.crumbs { display: flex; flex-wrap: wrap; gap: .25rem .5rem; align-items: center; font-size: .9rem; margin-bottom: .75rem; }
+
+@media (max-width: 760px) {
+  main { padding: .6rem; }
+  .topbar { padding: .5rem .6rem; }
+  .topbar .who { margin-left: 0; width: 100%; justify-content: space-between; }
+  .filters { grid-template-columns: 1fr 1fr; }
+  .filters .search { grid-column: 1 / -1; }
+  .filters .buttons { grid-column: 1 / -1; }
+  .trace-head { display: none; }
+  .trace > summary { grid-template-columns: 1rem minmax(0, 1fr) auto; gap: .15rem .5rem; }
+  .trace > summary > span { grid-column: 2 / 3; font-size: .85rem; }
+  .trace > summary > .c-name { font-weight: 600; font-size: .95rem; }
+  .trace > summary > .c-rating { grid-column: 3; grid-row: 1; }
+  .trace > summary > .c-op { grid-column: 3; grid-row: 2; }
+  .trace > summary > .c-time { grid-column: 2 / 4; color: var(--muted); }
+  .trace > summary .label { display: inline; color: var(--muted); }
+  .trace > summary > .c-rtype, .trace > summary > .c-svc { display: inline; }
+  .fields { padding-left: 1rem; grid-template-columns: 1fr; }
+  table.list thead { display: none; }
+  table.list, table.list tbody, table.list tr, table.list td { display: block; width: 100%; }
+  table.list tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
+  table.list td { border: 0; padding: .25rem .75rem; }
+  table.list td[data-label]::before { content: attr(data-label); display: block; font-size: .72rem; text-transform: uppercase; color: var(--muted); }
+}
+`;
+
+/** A short content hash for the stylesheet URL, so browsers may cache it for good. */
+export const CONSOLE_CSS_VERSION = (() => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < CONSOLE_CSS.length; i++) hash = Math.imul(hash ^ CONSOLE_CSS.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16);
+})();

@@ -1,0 +1,104 @@
+import { type Context, Hono } from 'hono';
+import { type AppEnv, actorOf } from '../api/http';
+import { CtsError } from '../domain/errors';
+import { recordAudit } from '../domain/traces/audit';
+import { queryTraces, queryWindow } from '../domain/traces/query';
+import { TRACE_ID } from '../domain/traces/schema';
+import { MAX_EXPORT_ROWS, tracesToCsv } from './csv';
+import { CSRF_FIELD } from './forms';
+import { verifyForm } from './guards';
+import { render } from './layout';
+import { MessagePage } from './pages/message';
+import { TraceListPage } from './pages/trace-list';
+import { TraceViewPage } from './pages/trace-view';
+import type { ConsoleContext, ConsoleEnv } from './session';
+import { filterParams, parseTraceFilters, type TraceFilters, toTraceQuery } from './trace-filters';
+
+/** Renders the Trace List for a query string; a bad filter or query shows its message in the page. */
+async function traceList(c: ConsoleContext, values: URLSearchParams, problem?: CtsError) {
+  const session = c.var.session;
+  let filters: TraceFilters | undefined;
+  try {
+    filters = parseTraceFilters(values);
+    if (problem) throw problem;
+    const now = c.var.deps.clock();
+    const query = toTraceQuery(filters, now);
+    const page = await queryTraces(c.var.deps, session.principal.projectId, {
+      ...query,
+      next: filters.m.at(-1),
+    });
+    const window = queryWindow(query, now);
+    const result = { traces: page.traces, marker: page.meta_data.marker, ...window };
+    return render(c, <TraceListPage session={session} values={values} filters={filters} result={result} />);
+  } catch (error) {
+    if (!(error instanceof CtsError) || error.status >= 500) throw error;
+    const shown = { message: error.message, code: error.code };
+    return render(c, <TraceListPage session={session} values={values} error={shown} />, 400);
+  }
+}
+
+/** The form of a post, less the CSRF token, as a query string. */
+async function formValues(c: ConsoleContext): Promise<URLSearchParams> {
+  const form = await c.req.parseBody({ all: true });
+  const values = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) {
+    if (name === CSRF_FIELD) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item === 'string') values.append(name, item);
+    }
+  }
+  return values;
+}
+
+const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replaceAll(':', '-');
+
+export const traceRoutes = new Hono<ConsoleEnv>()
+  .get('/traces', (c) => traceList(c, new URL(c.req.url).searchParams))
+  .post('/traces/export', verifyForm, async (c) => {
+    const values = await formValues(c);
+    let filters: TraceFilters;
+    let query: ReturnType<typeof toTraceQuery>;
+    try {
+      filters = parseTraceFilters(values);
+      query = toTraceQuery(filters, c.var.deps.clock(), MAX_EXPORT_ROWS);
+    } catch (error) {
+      if (error instanceof CtsError) return traceList(c, values, error);
+      throw error;
+    }
+    const { projectId } = c.var.session.principal;
+    // The whole current result from its first row, not the page on screen (reference §11.2).
+    const page = await queryTraces(c.var.deps, projectId, query);
+    const csv = tracesToCsv(page.traces);
+    await recordAudit(c.var.deps, actorOf(c as unknown as Context<AppEnv>), {
+      traceName: 'getTrace',
+      resourceType: 'trace',
+      resourceName: 'csv-export',
+      request: { ...Object.fromEntries(filterParams(filters, [])), from: query.from, to: query.to },
+      response: { rows: page.traces.length, truncated: page.meta_data.marker !== null },
+    });
+    return c.body(csv, 200, {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="traces-${projectId}-${stamp(c.var.deps.clock())}Z.csv"`,
+      'Cache-Control': 'no-store',
+    });
+  })
+  .get('/traces/:traceId', async (c) => {
+    const traceId = c.req.param('traceId');
+    const session = c.var.session;
+    const back = new URLSearchParams(c.req.query('back') ?? '');
+    const backHref = back.size > 0 ? `/console/traces?${back}` : '/console/traces';
+    const page = TRACE_ID.test(traceId)
+      ? await queryTraces(c.var.deps, session.principal.projectId, { trace_id: traceId, limit: 1 })
+      : undefined;
+    const trace = page?.traces[0];
+    if (!trace) {
+      const message = `There is no trace with ID ${traceId} in this project (traces are kept 7 days).`;
+      const link = { href: backHref, label: 'Back to Trace List' };
+      return render(
+        c,
+        <MessagePage title="Trace not found" message={message} session={session} link={link} />,
+        404,
+      );
+    }
+    return render(c, <TraceViewPage session={session} trace={trace} backHref={backHref} />);
+  });

@@ -1,0 +1,4 @@
+import { Hono } from 'hono';
+import type { ConsoleEnv } from './session';
+
+export const trackerRoutes = new Hono<ConsoleEnv>();
