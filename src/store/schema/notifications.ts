@@ -17,6 +17,10 @@ export const notifications = sqliteTable(
     secret: text('secret').notNull(),
     createTime: integer('create_time').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** Outcome of the latest delivery attempt, for the console (kept here: O(1) to show). */
+    lastDeliveryAt: integer('last_delivery_at'),
+    lastDeliveryStatus: text('last_delivery_status', { enum: ['delivered', 'retrying', 'failed'] }),
+    lastDeliveryError: text('last_delivery_error'),
   },
   (t) => [uniqueIndex('notifications_project_name').on(t.projectId, t.name)],
 );
@@ -53,6 +57,13 @@ export const notificationOutbox = sqliteTable(
   },
   (t) => [
     uniqueIndex('notification_outbox_dedupe').on(t.notificationId, t.traceId),
+    // Pending rows by due time (the drain); delivered/failed rows by when they settled (pruning).
     index('notification_outbox_due').on(t.status, t.nextAttemptAt),
+    // Per-rule counts and listings (console, deliveries API) without scanning delivered history.
+    index('notification_outbox_notification_status').on(t.notificationId, t.status),
   ],
 );
+
+export type NotificationRow = typeof notifications.$inferSelect;
+export type TopicRow = typeof topics.$inferSelect;
+export type OutboxRow = typeof notificationOutbox.$inferSelect;
