@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { digestKeyRoutes } from './api/digest-keys';
 import { type AppEnv, errorJson, handleError, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
 import { traceRoutes } from './api/traces';
@@ -38,6 +39,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.route('/console', createConsole());
   app.route('/', traceRoutes);
   app.route('/', trackerRoutes);
+  app.route('/', digestKeyRoutes);
   app.route('/', metaRoutes);
 
   app.notFound((c) =>

@@ -38,6 +38,8 @@ export const ConfigSchema = z.object({
   CTS_TRANSFER_MAX_TRACES_PER_RUN: int(1, 10_000_000).default(50_000),
   CTS_RETENTION_MAX_DELETES_PER_RUN: int(1, 10_000_000).default(100_000),
   CTS_SIGNING_KEY: z.string().includes('BEGIN PRIVATE KEY', { message: 'must be a PKCS#8 PEM' }).optional(),
+  /** Digest files written per job run at most (catching up missed hours spreads over runs). */
+  CTS_DIGESTS_MAX_PER_RUN: int(1, 100_000).default(200),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,163 @@
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { Db } from './db';
+import { digests, trackers, transferredFiles } from './schema/trackers';
+
+export type TrackerRow = typeof trackers.$inferSelect;
+export type DigestRow = typeof digests.$inferSelect;
+export type TransferredFileRow = typeof transferredFiles.$inferSelect;
+
+/** Trackers with a digest chain running, or that should start one. */
+export async function digestCandidates(db: Db): Promise<TrackerRow[]> {
+  return db
+    .select()
+    .from(trackers)
+    .where(
+      or(
+        isNotNull(trackers.digestWindowStart),
+        and(
+          eq(trackers.isSupportValidate, true),
+          isNotNull(trackers.bucketName),
+          ne(trackers.status, 'disabled'),
+        ),
+      ),
+    )
+    .orderBy(asc(trackers.projectId), asc(trackers.trackerName));
+}
+
+/**
+ * Open chains (newest digest not an ending one) whose tracker is gone — deleted, or deleted
+ * and created again with a fresh chain. They still need their ending digest.
+ */
+export async function orphanedChainHeads(db: Db): Promise<DigestRow[]> {
+  const rows = await db
+    .select({ digest: digests })
+    .from(digests)
+    .leftJoin(
+      trackers,
+      and(eq(trackers.projectId, digests.projectId), eq(trackers.trackerName, digests.trackerName)),
+    )
+    .where(
+      and(
+        eq(digests.isHead, true),
+        eq(digests.isEnd, false),
+        or(isNull(trackers.id), sql`${trackers.lastDigestKey} IS NOT ${digests.objectKey}`),
+      ),
+    );
+  return rows.map((row) => row.digest);
+}
+
+/** Files of a tracker in `bucket` uploaded in [from, before) that no digest covers yet, oldest first. */
+export async function uncoveredFiles(
+  db: Db,
+  where: { projectId: string; trackerName: string; bucket: string; from: number; before: number },
+): Promise<TransferredFileRow[]> {
+  return db
+    .select()
+    .from(transferredFiles)
+    .where(
+      and(
+        eq(transferredFiles.projectId, where.projectId),
+        eq(transferredFiles.trackerName, where.trackerName),
+        isNull(transferredFiles.digestKey),
+        gte(transferredFiles.uploadedAt, where.from),
+        lt(transferredFiles.uploadedAt, where.before),
+        eq(transferredFiles.bucket, where.bucket),
+      ),
+    )
+    .orderBy(asc(transferredFiles.uploadedAt), asc(transferredFiles.id));
+}
+
+/** The newest digest of a tracker in a bucket (a new chain there links to it). */
+export async function latestDigest(
+  db: Db,
+  where: { projectId: string; trackerName: string; bucket: string },
+): Promise<DigestRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(digests)
+    .where(
+      and(
+        eq(digests.projectId, where.projectId),
+        eq(digests.trackerName, where.trackerName),
+        eq(digests.bucket, where.bucket),
+      ),
+    )
+    .orderBy(desc(digests.endTime), desc(digests.id))
+    .limit(1);
+  return row;
+}
+
+/** Starts (or restarts) a tracker's chain; `previous` is the digest its first digest links to. */
+export async function startChain(
+  db: Db,
+  trackerId: string,
+  chain: { start: number; bucket: string; previous: DigestRow | undefined },
+): Promise<void> {
+  await db
+    .update(trackers)
+    .set({
+      digestChainStart: chain.start,
+      digestWindowStart: chain.start,
+      lastDigestBucket: chain.bucket,
+      lastDigestKey: chain.previous?.objectKey ?? null,
+      lastDigestHash: chain.previous?.sha256 ?? null,
+      lastDigestSignature: chain.previous?.signature ?? null,
+      lastDigestEnd: chain.previous?.isEnd ?? null,
+    })
+    .where(eq(trackers.id, trackerId));
+}
+
+// One bound parameter per id; stay far below SQLite's limit.
+const ID_CHUNK = 500;
+
+/**
+ * Records a written digest atomically: the digest row (the new head of its tracker), the files
+ * it covers, and the tracker's chain state (ended when `digest.isEnd`). `trackerId` is absent
+ * for an orphaned chain.
+ */
+export async function recordDigest(
+  db: Db,
+  digest: Omit<typeof digests.$inferInsert, 'id' | 'isHead'>,
+  fileIds: number[],
+  trackerId: string | undefined,
+): Promise<void> {
+  const statements: BatchItem<'sqlite'>[] = [
+    db
+      .update(digests)
+      .set({ isHead: false })
+      .where(
+        and(
+          eq(digests.projectId, digest.projectId),
+          eq(digests.trackerName, digest.trackerName),
+          eq(digests.isHead, true),
+        ),
+      ),
+    db.insert(digests).values({ ...digest, isHead: true }),
+  ];
+  for (let i = 0; i < fileIds.length; i += ID_CHUNK) {
+    statements.push(
+      db
+        .update(transferredFiles)
+        .set({ digestKey: digest.objectKey })
+        .where(inArray(transferredFiles.id, fileIds.slice(i, i + ID_CHUNK))),
+    );
+  }
+  if (trackerId !== undefined) {
+    statements.push(
+      db
+        .update(trackers)
+        .set({
+          digestWindowStart: digest.isEnd ? null : digest.endTime,
+          digestChainStart: digest.isEnd ? null : sql`${trackers.digestChainStart}`,
+          lastDigestBucket: digest.bucket,
+          lastDigestKey: digest.objectKey,
+          lastDigestHash: digest.sha256,
+          lastDigestSignature: digest.signature,
+          lastDigestEnd: digest.isEnd,
+        })
+        .where(eq(trackers.id, trackerId)),
+    );
+  }
+  await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+}
