@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { digestKeyRoutes } from './api/digest-keys';
 import { type AppEnv, errorJson, handleError, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
+import { depsForRequest } from './api/request-deps';
 import { traceRoutes } from './api/traces';
 import { createConsole } from './console';
 import { trackerRoutes } from './api/trackers';
@@ -15,7 +16,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(async (c, next) => {
-    c.set('deps', deps);
+    c.set('deps', depsForRequest(deps, c));
     await next();
   });
   app.use(secureHeaders());

@@ -44,8 +44,26 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** One bad setting: its name (e.g. `CTS_DATABASE_URL`) and what is wrong with it. */
+export interface ConfigIssue {
+  setting: string;
+  message: string;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly issues: ConfigIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A ConfigError naming every bad setting, one per line. */
+export function configError(issues: ConfigIssue[]): ConfigError {
+  const lines = issues.map((issue) => `  ${issue.setting}: ${issue.message}`);
+  return new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, issues);
 }
 
 /** Parses raw settings; throws a ConfigError naming every bad setting. */
@@ -55,8 +73,9 @@ export function parseConfig(raw: Record<string, unknown>): Config {
   );
   const result = ConfigSchema.safeParse(present);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    throw configError(
+      result.error.issues.map((issue) => ({ setting: issue.path.join('.'), message: issue.message })),
+    );
   }
   return result.data;
 }

@@ -29,16 +29,31 @@ export function nodeBucketStore(config: Config): BucketStore {
   return createFsBucketStore(resolve(config.CTS_DATA_DIR, 'buckets'));
 }
 
+/** Serves `fetch` on host:port; resolves once listening, with the bound port and a way to stop. */
+export type Listen = (
+  fetch: (request: Request, env?: object) => Response | Promise<Response>,
+  options: { hostname: string; port: number },
+) => Promise<{ port: number; close(): Promise<void> }>;
+
+/** Node's HTTP server (`@hono/node-server`). Deno and Bun pass their own (`deno.ts`, `bun.ts`). */
+export const listenWithNode: Listen = (fetch, { hostname, port }) =>
+  new Promise((ready) => {
+    const server: ServerType = serve({ fetch, hostname, port }, (info) =>
+      ready({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) }),
+    );
+  });
+
 export interface RunningServer {
   url: string;
   deps: Deps;
   close(): Promise<void>;
 }
 
-/** Starts the single-process server: migrations, bootstrap, HTTP. */
+/** Starts the single-process server: migrations, bootstrap, HTTP (Node's, or `listen`'s). */
 export async function startNodeServer(
   env: Record<string, string | undefined>,
   overrides: Partial<Deps> = {},
+  listen: Listen = listenWithNode,
 ): Promise<RunningServer> {
   const config = parseConfig(env);
   const deps = await buildNodeDeps(config, overrides);
@@ -47,12 +62,12 @@ export async function startNodeServer(
     adminToken: config.CTS_ADMIN_TOKEN,
   });
   const app = createApp(deps);
-  const server: ServerType = await new Promise((ready) => {
-    const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => ready(s));
+  // The runtime's own second argument (Node's incoming message, ...) stays available to Hono helpers.
+  const server = await listen((request, env) => app.fetch(request, env), {
+    hostname: config.HOST,
+    port: config.PORT,
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${server.port}`;
   deps.logger.info('Cloud Trace Service listening', { url, projectId: boot.project.id });
   if (boot.generatedKey) {
     // Printed once, on the first start only: the key is stored as a hash and cannot be shown again.
@@ -64,10 +79,10 @@ export async function startNodeServer(
   return {
     url,
     deps,
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        deps.db.$client.close();
-      }),
+    close: async () => {
+      const closed = server.close();
+      deps.db.$client.close();
+      await closed;
+    },
   };
 }

@@ -1,0 +1,144 @@
+import type {
+  ExportedHandler,
+  Request as WorkerRequest,
+  Response as WorkerResponse,
+} from '@cloudflare/workers-types/latest/index.d.ts';
+import { createClient } from '@libsql/client/web';
+import { createApp } from '../app';
+import { type Config, ConfigError, type ConfigIssue, configError, parseConfig } from '../config';
+import { consoleLogger, type Deps } from '../domain/deps';
+import { bootstrap } from '../domain/projects/bootstrap';
+import { listProjects } from '../domain/projects/projects';
+import { createDb } from '../store/db';
+import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
+
+/** Vars and secrets, named like the Node environment variables (see README). */
+export type Bindings = Partial<Record<keyof Config, string>>;
+
+interface Isolate {
+  deps: Deps;
+  app: ReturnType<typeof createApp>;
+}
+
+/**
+ * The Worker's configuration: the shared schema, plus what a Worker cannot run without.
+ * Bindings from `[vars]` may be numbers or booleans; the schema reads strings.
+ */
+export function parseWorkerConfig(env: Record<string, unknown>): Config {
+  const raw = Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'boolean' ? String(v) : v]),
+  );
+  const issues: ConfigIssue[] = [];
+  let config: Config | undefined;
+  try {
+    config = parseConfig(raw);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+  }
+  const url = raw.CTS_DATABASE_URL;
+  if (typeof url !== 'string' || url === '' || url.startsWith('file:')) {
+    issues.push({
+      setting: 'CTS_DATABASE_URL',
+      message: `${url ? 'a file: database cannot be opened' : 'required'} on Cloudflare Workers: set the libsql:, https: or wss: URL of a libSQL server (Turso or sqld)`,
+    });
+  }
+  if (!config || issues.length > 0) throw configError(issues);
+  return config;
+}
+
+/** Dependencies of this isolate: a remote libSQL database and S3 buckets, nothing on disk. */
+async function startIsolate(env: Bindings): Promise<Isolate> {
+  const config = parseWorkerConfig(env);
+  const client = createClient({ url: config.CTS_DATABASE_URL!, authToken: config.CTS_DATABASE_AUTH_TOKEN });
+  const deps: Deps = {
+    db: createDb(client),
+    config,
+    buckets: createS3BucketStore(s3OptionsFromConfig(config)),
+    clock: Date.now,
+    logger: consoleLogger,
+    // Replaced per request and per cron run by the execution context's waitUntil.
+    waitUntil: (work) => void work.catch(() => {}),
+  };
+  await bootstrapWorker(deps, config);
+  return { deps, app: createApp(deps) };
+}
+
+/**
+ * `CTS_ADMIN_TOKEN` (+ `CTS_PROJECT_ID`) makes the first project, as `npm start` does. Run once
+ * per isolate: one SELECT once the project exists. The schema comes from `cts migrate`: a
+ * Worker never runs DDL.
+ */
+async function bootstrapWorker(deps: Deps, config: Config): Promise<void> {
+  if (!config.CTS_ADMIN_TOKEN) return;
+  try {
+    const boot = await bootstrap(deps, {
+      projectId: config.CTS_PROJECT_ID,
+      adminToken: config.CTS_ADMIN_TOKEN,
+    });
+    if (boot.firstStart) deps.logger.info('bootstrapped the first project', { projectId: boot.project.id });
+  } catch (error) {
+    if (/no such table/i.test(String(error))) {
+      throw configError([
+        {
+          setting: 'CTS_DATABASE_URL',
+          message: 'the database has no CTS schema yet: run `cts migrate` with this CTS_DATABASE_URL',
+        },
+      ]);
+    }
+    // Another isolate that started at the same moment won the insert: its project is ours.
+    if ((await listProjects(deps)).length === 0) throw error;
+  }
+}
+
+let current: { env: Bindings; isolate: Promise<Isolate> } | undefined;
+
+/** Built once per isolate (not per request); a failed start is retried by the next event. */
+function isolateFor(env: Bindings): Promise<Isolate> {
+  if (current?.env !== env) {
+    const isolate = startIsolate(env);
+    current = { env, isolate };
+    isolate.catch(() => {
+      if (current?.isolate === isolate) current = undefined;
+    });
+  }
+  return current.isolate;
+}
+
+/**
+ * A CTS error body instead of an opaque exception: a bad configuration names each setting; any
+ * other start failure (database unreachable, ...) is logged under the request id.
+ */
+function startFailed(request: Request, error: unknown): Response {
+  const requestId = crypto.randomUUID();
+  const write = request.method !== 'GET' && request.method !== 'HEAD';
+  const body: Record<string, unknown> = {
+    error_code: write ? 'CTS.0004' : 'CTS.0005',
+    error_msg: write ? 'Failed to write data.' : 'Failed to read data.',
+    request_id: requestId,
+  };
+  if (error instanceof ConfigError) {
+    consoleLogger.error('misconfigured', { requestId, error: error.message });
+    body.error_msg = `The service is misconfigured: ${error.issues.map((i) => `${i.setting} ${i.message}`).join('; ')}.`;
+    body.details = error.issues.map((i) => ({ field: i.setting, message: i.message }));
+  } else {
+    consoleLogger.error('worker start failed', { requestId, error: String(error) });
+  }
+  return Response.json(body, { status: 500, headers: { 'X-Request-Id': requestId } });
+}
+
+// The DOM and workerd typings of Request/Response differ only in Cloudflare extras (`cf`).
+const fromWorker = (request: WorkerRequest) => request as unknown as Request;
+const toWorker = (response: Response) => response as unknown as WorkerResponse;
+
+export default {
+  async fetch(request, env, ctx) {
+    let isolate: Isolate;
+    try {
+      isolate = await isolateFor(env);
+    } catch (error) {
+      return toWorker(startFailed(fromWorker(request), error));
+    }
+    return toWorker(await isolate.app.fetch(fromWorker(request), env, ctx));
+  },
+} satisfies ExportedHandler<Bindings>;
