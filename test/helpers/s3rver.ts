@@ -7,12 +7,13 @@ import S3rver from 's3rver';
 export interface S3rverHandle {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
+  port: number;
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
   /** The same, as `CTS_S3_*` settings for `parseConfig`. */
   config: Record<string, string>;
-  /** Where s3rver keeps its files (removed by stop). */
+  /** Where s3rver keeps its files (removed by stop unless it was passed in). */
   directory: string;
   /** Stops the server and removes its data; call it in afterAll. Safe to call twice. */
   stop(): Promise<void>;
@@ -22,11 +23,20 @@ export interface S3rverHandle {
  * Starts s3rver on a free 127.0.0.1 port with its data in a fresh temporary folder, silent.
  * Buckets named in `buckets` exist from the start.
  */
-export async function startS3rver(options: { buckets?: string[] } = {}): Promise<S3rverHandle> {
-  const directory = mkdtempSync(join(tmpdir(), 'cts-s3rver-'));
+export async function startS3rver(
+  options: {
+    buckets?: string[];
+    /** A fixed port, e.g. to bring a stopped server back where clients expect it. */
+    port?: number;
+    /** An existing data folder (kept by stop), e.g. a stopped server's. */
+    directory?: string;
+  } = {},
+): Promise<S3rverHandle> {
+  const ownDirectory = options.directory === undefined;
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'cts-s3rver-'));
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     silent: true,
     directory,
     // s3rver's defaults: any signature made with these credentials is accepted.
@@ -38,6 +48,7 @@ export async function startS3rver(options: { buckets?: string[] } = {}): Promise
   let stopped = false;
   return {
     endpoint,
+    port,
     ...credentials,
     directory,
     config: {
@@ -53,7 +64,7 @@ export async function startS3rver(options: { buckets?: string[] } = {}): Promise
       // Keep-alive sockets of the SDK would otherwise hold close() open.
       server.httpServer?.closeAllConnections();
       await server.close();
-      rmSync(directory, { recursive: true, force: true });
+      if (ownDirectory) rmSync(directory, { recursive: true, force: true });
     },
   };
 }

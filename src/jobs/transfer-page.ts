@@ -1,0 +1,194 @@
+import { sha256Hex } from '../domain/crypto';
+import type { Deps } from '../domain/deps';
+import { toApiTrace } from '../domain/traces/query';
+import type { TraceRow } from '../store/schema/traces';
+import type { TrackerRow } from '../store/tracker-queries';
+import {
+  isFileRecorded,
+  moveCursor,
+  recordTransferredFile,
+  selectTracesInRange,
+  type TraceRange,
+} from '../store/transfer-queries';
+import { type Bucket, BucketError } from '../transfer/bucket';
+import { fileSuffix, TraceFileBuilder, traceFileKey } from '../transfer/trace-file';
+
+export type TransferDeps = Pick<Deps, 'db' | 'buckets' | 'config' | 'logger'>;
+
+/** About 50 MB of JSON per file at most (reference §7.3 batching; one PutObject). */
+export const MAX_FILE_CHARS = 50 * 1024 * 1024;
+/** Traces read from the database per query. */
+const READ_CHUNK = 1000;
+/** Uncompressed JSON held in a page's open (unfinished) files before the largest is written early. */
+const MAX_OPEN_CHARS = 64 * 1024 * 1024;
+/** Files compressed and uploaded concurrently while the page is read on. */
+const MAX_IN_FLIGHT = 2;
+
+interface FileGroup {
+  builder: TraceFileBuilder;
+  serviceType?: string;
+  firstSeq: number;
+  lastSeq: number;
+  oldestTime: number;
+  newestTime: number;
+}
+
+export interface PageContext {
+  deps: TransferDeps;
+  tracker: TrackerRow;
+  bucket: Bucket;
+  /** The file names' upload time (the page plan's). */
+  namedAt: number;
+  now: number;
+}
+
+interface WrittenFile {
+  record: Parameters<typeof recordTransferredFile>[1];
+  skipped: boolean;
+}
+
+/** Finishes a file, uploads it unless already recorded, and returns the row to record. */
+async function writeFile(ctx: PageContext, group: FileGroup): Promise<WrittenFile> {
+  const { tracker } = ctx;
+  const body = await group.builder.finish();
+  const objectKey = traceFileKey({
+    region: ctx.deps.config.CTS_REGION,
+    projectId: tracker.projectId,
+    trackerName: tracker.trackerName,
+    serviceType: group.serviceType,
+    filePrefix: tracker.filePrefixName,
+    compress: tracker.compressType === 'gzip',
+    uploadedAt: ctx.namedAt,
+    suffix: await fileSuffix(tracker.projectId, tracker.trackerName, group.firstSeq, group.lastSeq),
+  });
+  const record = {
+    projectId: tracker.projectId,
+    trackerName: tracker.trackerName,
+    bucket: ctx.bucket.name,
+    objectKey,
+    serviceType: group.serviceType ?? null,
+    sha256: await sha256Hex(body),
+    size: body.byteLength,
+    traceCount: group.builder.count,
+    firstSeq: group.firstSeq,
+    lastSeq: group.lastSeq,
+    oldestTime: group.oldestTime,
+    newestTime: group.newestTime,
+    uploadedAt: ctx.now,
+  };
+  // A retry of a page after a crash: files already recorded are in the bucket already.
+  if (await isFileRecorded(ctx.deps.db, ctx.bucket.name, objectKey)) return { record, skipped: true };
+  try {
+    await ctx.bucket.put(objectKey, body, {
+      contentType: objectKey.endsWith('.gz') ? 'application/gzip' : 'application/json',
+    });
+  } catch (error) {
+    throw error instanceof BucketError
+      ? error
+      : new BucketError('unavailable', `Upload of ${objectKey} failed: ${String(error)}`, { cause: error });
+  }
+  return { record, skipped: false };
+}
+
+/**
+ * Writes the page (cursor, end] as files — one per service when sorting by service, split at the
+ * per-file limits — and then moves the cursor to `end` in the same batch that records the last file.
+ * File boundaries depend only on the page's traces, so a retried page yields the same files.
+ */
+export async function transferPage(
+  ctx: PageContext,
+  cursor: number,
+  end: number,
+): Promise<{ files: number; traces: number; bytes: number }> {
+  const { deps, tracker } = ctx;
+  const maxPerFile = deps.config.CTS_TRANSFER_MAX_TRACES_PER_FILE;
+  const compress = tracker.compressType === 'gzip';
+  const sortByService = tracker.isSortByService;
+  const groups = new Map<string, FileGroup>();
+  const inFlight: Array<Promise<WrittenFile>> = [];
+  const move = { trackerId: tracker.id, from: cursor, to: end, at: ctx.now };
+  let openChars = 0;
+  let traces = 0;
+  let files = 0;
+  let bytes = 0;
+  // Each uploaded file is recorded when the next one is done; the last is held back to be
+  // recorded in the same batch that moves the cursor.
+  let held: WrittenFile | undefined;
+  const complete = async (file: WrittenFile) => {
+    if (file.skipped) return;
+    if (held) await recordTransferredFile(deps.db, held.record);
+    held = file;
+    files++;
+    bytes += file.record.size;
+  };
+  const launch = async (key: string) => {
+    const group = groups.get(key)!;
+    groups.delete(key);
+    openChars -= group.builder.chars;
+    const write = writeFile(ctx, group);
+    // Awaited in order below; a later file failing first must not count as unhandled meanwhile.
+    write.catch(() => {});
+    inFlight.push(write);
+    if (inFlight.length >= MAX_IN_FLIGHT) await complete(await inFlight.shift()!);
+  };
+
+  try {
+    const range: TraceRange = {
+      projectId: tracker.projectId,
+      trackerName: tracker.trackerName,
+      afterSeq: cursor,
+      toSeq: end,
+    };
+    for (;;) {
+      const rows: TraceRow[] = await selectTracesInRange(deps.db, range, READ_CHUNK);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const key = sortByService ? row.serviceType : '';
+        let group = groups.get(key);
+        if (!group) {
+          group = {
+            builder: new TraceFileBuilder(compress),
+            serviceType: sortByService ? row.serviceType : undefined,
+            firstSeq: row.seq,
+            lastSeq: row.seq,
+            oldestTime: row.time,
+            newestTime: row.time,
+          };
+          groups.set(key, group);
+        }
+        const before = group.builder.chars;
+        group.builder.add(JSON.stringify(toApiTrace(row)));
+        openChars += group.builder.chars - before;
+        group.lastSeq = row.seq;
+        group.oldestTime = Math.min(group.oldestTime, row.time);
+        group.newestTime = Math.max(group.newestTime, row.time);
+        traces++;
+        if (group.builder.count >= maxPerFile || group.builder.chars >= MAX_FILE_CHARS) await launch(key);
+        else if (openChars >= MAX_OPEN_CHARS) await launch(largestGroup(groups));
+      }
+      range.afterSeq = rows.at(-1)!.seq;
+    }
+    for (const key of [...groups.keys()]) await launch(key);
+    while (inFlight.length > 0) await complete(await inFlight.shift()!);
+  } catch (error) {
+    for (const group of groups.values()) group.builder.abort();
+    await Promise.allSettled(inFlight);
+    throw error;
+  }
+
+  if (held) await recordTransferredFile(deps.db, held.record, move);
+  else await moveCursor(deps.db, move);
+  return { files, traces, bytes };
+}
+
+function largestGroup(groups: Map<string, FileGroup>): string {
+  let largest = '';
+  let chars = -1;
+  for (const [key, group] of groups) {
+    if (group.builder.chars > chars) {
+      largest = key;
+      chars = group.builder.chars;
+    }
+  }
+  return largest;
+}
