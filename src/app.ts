@@ -4,7 +4,9 @@ import { secureHeaders } from 'hono/secure-headers';
 import { digestKeyRoutes } from './api/digest-keys';
 import { type AppEnv, errorJson, handleError, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
+import { notificationRoutes } from './api/notifications';
 import { depsForRequest } from './api/request-deps';
+import { topicRoutes } from './api/topics';
 import { traceRoutes } from './api/traces';
 import { createConsole } from './console';
 import { trackerRoutes } from './api/trackers';
@@ -41,6 +43,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.route('/', traceRoutes);
   app.route('/', trackerRoutes);
   app.route('/', digestKeyRoutes);
+  app.route('/', notificationRoutes);
+  app.route('/', topicRoutes);
   app.route('/', metaRoutes);
 
   app.notFound((c) =>

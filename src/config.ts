@@ -40,6 +40,10 @@ export const ConfigSchema = z.object({
   CTS_SIGNING_KEY: z.string().includes('BEGIN PRIVATE KEY', { message: 'must be a PKCS#8 PEM' }).optional(),
   /** Digest files written per job run at most (catching up missed hours spreads over runs). */
   CTS_DIGESTS_MAX_PER_RUN: int(1, 100_000).default(200),
+  /** Key event notifications: how long one webhook POST may take before it counts as failed. */
+  CTS_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Whether webhook URLs may name loopback/private IP addresses (link-local never). */
+  CTS_WEBHOOK_ALLOW_PRIVATE: bool.default(true),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

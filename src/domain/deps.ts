@@ -18,6 +18,8 @@ export interface Deps {
   logger: Logger;
   /** Keeps background work alive after the response (Workers' `waitUntil`); Node just lets it run. */
   waitUntil: (work: Promise<unknown>) => void;
+  /** Outgoing HTTP (notification webhooks); the runtime's global `fetch` when absent. */
+  fetch?: typeof fetch;
 }
 
 export const consoleLogger: Logger = {

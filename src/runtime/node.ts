@@ -4,6 +4,7 @@ import { createApp } from '../app';
 import { type Config, parseConfig } from '../config';
 import { consoleLogger, type Deps } from '../domain/deps';
 import { bootstrap } from '../domain/projects/bootstrap';
+import { startNotificationLoop } from '../jobs/notifications';
 import type { BucketStore } from '../transfer/bucket';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 import { createFsBucketStore } from './fs-bucket';
@@ -62,6 +63,7 @@ export async function startNodeServer(
     adminToken: config.CTS_ADMIN_TOKEN,
   });
   const app = createApp(deps);
+  const notificationLoop = startNotificationLoop(deps);
   // The runtime's own second argument (Node's incoming message, ...) stays available to Hono helpers.
   const server = await listen((request, env) => app.fetch(request, env), {
     hostname: config.HOST,
@@ -81,6 +83,7 @@ export async function startNodeServer(
     deps,
     close: async () => {
       const closed = server.close();
+      await notificationLoop.stop();
       deps.db.$client.close();
       await closed;
     },

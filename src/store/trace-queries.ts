@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from './db';
 import { type NewTraceRow, type TraceRow, traces } from './schema/traces';
 
@@ -31,15 +32,32 @@ export interface TraceFilter {
 // 25 columns a row; SQLite allows 32,766 bound parameters a statement.
 const INSERT_CHUNK = 1000;
 
-/** Inserts traces, skipping (project, trace_id) pairs already stored; returns the ids inserted. */
-export async function insertTraces(db: Db, rows: NewTraceRow[]): Promise<Set<string>> {
+/**
+ * Inserts traces, skipping (project, trace_id) pairs already stored; returns the ids inserted.
+ * `runBefore` (the notification outbox) runs first in the same batch, i.e. atomically with the
+ * traces: its statements look at which trace_ids are not stored yet.
+ */
+export async function insertTraces(
+  db: Db,
+  rows: NewTraceRow[],
+  runBefore: BatchItem<'sqlite'>[] = [],
+): Promise<Set<string>> {
   const inserted = new Set<string>();
+  const inserts = [];
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const result = await db
-      .insert(traces)
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .onConflictDoNothing()
-      .returning({ traceId: traces.traceId });
+    inserts.push(
+      db
+        .insert(traces)
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .onConflictDoNothing()
+        .returning({ traceId: traces.traceId }),
+    );
+  }
+  const results = await db.batch([...runBefore, ...inserts] as [
+    BatchItem<'sqlite'>,
+    ...BatchItem<'sqlite'>[],
+  ]);
+  for (const result of results.slice(runBefore.length) as Array<Array<{ traceId: string }>>) {
     for (const row of result) inserted.add(row.traceId);
   }
   return inserted;

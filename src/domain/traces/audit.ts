@@ -11,7 +11,7 @@ export interface Actor extends Principal {
 
 export interface AuditedOperation {
   traceName: string;
-  resourceType: 'tracker' | 'notification' | 'trace' | 'key';
+  resourceType: 'tracker' | 'notification' | 'topic' | 'trace' | 'key';
   resourceId?: string;
   resourceName?: string;
   rating?: ReportedTrace['trace_rating'];

@@ -2,6 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { NewTraceRow } from '../../store/schema/traces';
 import { insertTraces } from '../../store/trace-queries';
 import type { Deps } from '../deps';
+import { deliverSoon } from '../notifications/delivery';
+import { planNotifications } from '../notifications/matching';
 import type { ReportedTrace } from './schema';
 
 export interface RecordResult {
@@ -53,7 +55,10 @@ export async function recordTraces(
 ): Promise<RecordResult> {
   const now = deps.clock();
   const rows = batch.map((trace) => toTraceRow(projectId, trace, now));
-  const inserted = await insertTraces(deps.db, rows);
+  // Deliveries for matching rules are queued in the same batch as the traces (atomic).
+  const notify = await planNotifications(deps, projectId, rows, now);
+  const inserted = await insertTraces(deps.db, rows, notify.statements);
+  if (notify.queued > 0) deliverSoon(deps);
   return {
     trace_ids: rows.map((row) => row.traceId),
     recorded: inserted.size,
