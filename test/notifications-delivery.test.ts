@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notificationOverview } from '../src/domain/notifications/deliveries';
 import { RULES_TTL_MS } from '../src/domain/notifications/matching';
+import { runScheduledJobs } from '../src/jobs';
 import { runNotificationDelivery } from '../src/jobs/notifications';
 import { claimDueDeliveries } from '../src/store/notification-queries';
 import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
@@ -215,6 +216,19 @@ describe('delivery', () => {
     expect(await deliveries()).toMatchObject([
       { status: 'delivered', attempts: 3, delivered_time: env.clock() - HOUR },
     ]);
+  });
+
+  it('is retried by the scheduled jobs (the Worker cron)', async () => {
+    await createRule({ notification_name: 'all_ops' });
+    receiver.answer = (_, i) => (i === 0 ? 500 : 200);
+    await report(aTrace({ trace_id: 'cron' }));
+    env.clock.advance(HOUR);
+    const jobs = await runScheduledJobs(env.deps, { now: env.clock() });
+    expect(jobs.steps.find((step) => step.name === 'notifications')).toMatchObject({
+      ok: true,
+      summary: { attempted: 1, delivered: 1 },
+    });
+    expect(receiver.events.size).toBe(1);
   });
 
   it('retries a receiver that times out', async () => {

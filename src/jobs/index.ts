@@ -1,4 +1,5 @@
 import type { Deps } from '../domain/deps';
+import { runNotificationDelivery } from './notifications';
 import { runRetention } from './retention';
 import { type JobOptions, runTransfer } from './transfer';
 
@@ -19,6 +20,7 @@ export interface JobStep {
 export const JOB_STEPS: JobStep[] = [
   { name: 'transfer', run: runTransfer },
   { name: 'retention', run: runRetention },
+  { name: 'notifications', run: runNotificationDelivery },
 ];
 
 export interface JobResult {
