@@ -8,6 +8,7 @@ import {
   ROLES,
   revokeApiKey,
 } from '../domain/projects/projects';
+import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
 import { buildNodeDeps } from './node';
 
@@ -21,6 +22,8 @@ Commands:
   keys create --project ID --role reporter|reader|admin [--name NAME]
   keys list --project ID
   keys revoke --project ID --key KEY_ID
+  jobs run [--now ISO_TIME]                   run the scheduled jobs once (transfer, retention, ...)
+                                              and print their summary; safe while the server runs
 
 Configuration comes from the same environment variables as the server (see README).`;
 
@@ -92,6 +95,18 @@ const commands: Record<string, Command> = {
       console.log(`${k.id}  ${k.role.padEnd(8)}  ${k.name}${k.revokedAt ? '  (revoked)' : ''}`);
     }
     return 0;
+  },
+  async 'jobs run'(flags) {
+    const now = flags.now === undefined ? Date.now() : Date.parse(String(flags.now));
+    if (Number.isNaN(now)) throw new UsageError('--now must be an ISO 8601 time, e.g. 2026-11-24T12:00:00Z');
+    const d = await buildNodeDeps(parseConfig(process.env), { clock: () => now });
+    try {
+      const summary = await runScheduledJobs(d, { now });
+      console.log(JSON.stringify(summary, null, 2));
+      return summary.ok ? 0 : 1;
+    } finally {
+      d.db.$client.close();
+    }
   },
   async 'keys revoke'(flags) {
     const d = await deps();

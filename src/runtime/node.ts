@@ -9,6 +9,7 @@ import type { BucketStore } from '../transfer/bucket';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 import { createFsBucketStore } from './fs-bucket';
 import { migrateDb, openNodeDb } from './node-db';
+import { startJobScheduler } from './scheduler';
 
 /** The Node dependencies for a configuration: embedded or remote libSQL, S3 or folder buckets. */
 export async function buildNodeDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
@@ -64,6 +65,7 @@ export async function startNodeServer(
   });
   const app = createApp(deps);
   const notificationLoop = startNotificationLoop(deps);
+  const jobs = startJobScheduler(deps, config.CTS_JOBS_INTERVAL_SECONDS * 1000);
   // The runtime's own second argument (Node's incoming message, ...) stays available to Hono helpers.
   const server = await listen((request, env) => app.fetch(request, env), {
     hostname: config.HOST,
@@ -84,6 +86,7 @@ export async function startNodeServer(
     close: async () => {
       const closed = server.close();
       await notificationLoop.stop();
+      await jobs.stop();
       deps.db.$client.close();
       await closed;
     },
