@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getTransferLag, listArchiveDays, listArchivedFiles, readArchivedFile } from '../src/domain/trackers';
 import { runTransfer } from '../src/jobs';
 import type { BucketStore } from '../src/transfer/bucket';
 import { createS3BucketStore } from '../src/transfer/s3-bucket';
@@ -294,5 +295,67 @@ describe('transfer semantics', () => {
       traces: 3,
     });
     expect(await trackerRow(e.deps.db, e.projectId)).toMatchObject({ status: 'enabled', detail: null });
+  });
+
+  it('tells the console the transfer lag and lists the archived files', async () => {
+    const e = await setup({ config: { CTS_TRANSFER_MAX_TRACES_PER_RUN: '4' } });
+    const bucketName = newBucketName();
+    expect(await getTransferLag(e.deps, e.projectId)).toEqual([
+      expect.objectContaining({
+        trackerName: 'system',
+        transferring: false,
+        backlog: 0,
+        oldestPending: null,
+      }),
+    ]);
+    await configureTracker(e, { obs_info: { bucket_name: bucketName, is_obs_created: true } });
+    const recordedAt = e.clock();
+    await report(e, 5, () => ({ time: recordedAt - 3_600_000 }));
+    const [lag] = await getTransferLag(e.deps, e.projectId);
+    expect(lag).toMatchObject({
+      status: 'enabled',
+      transferring: true,
+      backlog: 6,
+      // The first waiting trace is the configuration's own audit trace.
+      oldestPending: { time: recordedAt, recordTime: recordedAt },
+      lastTransferAt: null,
+    });
+
+    e.clock.advance(60_000);
+    await runTransfer(e.deps, { now: e.clock() });
+    expect((await getTransferLag(e.deps, e.projectId))[0]).toMatchObject({
+      backlog: 2,
+      oldestPending: { time: recordedAt - 3_600_000, recordTime: recordedAt },
+      lastTransferAt: e.clock(),
+    });
+    e.clock.set(Date.UTC(2026, 0, 6, 0, 0, 1));
+    await runTransfer(e.deps, { now: e.clock() });
+    expect((await getTransferLag(e.deps, e.projectId))[0]).toMatchObject({ backlog: 0, oldestPending: null });
+
+    const days = await listArchiveDays(e.deps, e.projectId, 'system');
+    expect(days).toEqual([
+      { day: '2026-01-06', serviceType: 'ECS', files: 1, traces: 2, bytes: expect.any(Number) },
+      { day: '2026-01-05', serviceType: 'CTS', files: 1, traces: 1, bytes: expect.any(Number) },
+      { day: '2026-01-05', serviceType: 'ECS', files: 1, traces: 3, bytes: expect.any(Number) },
+    ]);
+    const jan5 = await listArchivedFiles(e.deps, e.projectId, 'system', { day: '2026-01-05' });
+    expect(jan5.map((f) => f.serviceType).sort()).toEqual(['CTS', 'ECS']);
+    const ecs = await listArchivedFiles(e.deps, e.projectId, 'system', { serviceType: 'ECS', limit: 1 });
+    expect(ecs).toHaveLength(1);
+    expect(ecs[0]).toMatchObject({ serviceType: 'ECS', traceCount: 2, compressed: true });
+    expect(ecs[0]!.objectKey.endsWith(ecs[0]!.name)).toBe(true);
+    const older = await listArchivedFiles(e.deps, e.projectId, 'system', {
+      serviceType: 'ECS',
+      before: ecs[0]!.id,
+    });
+    expect(older.map((f) => f.traceCount)).toEqual([3]);
+
+    const download = await readArchivedFile(e.deps, e.projectId, ecs[0]!.id);
+    expect(download.contentType).toBe('application/gzip');
+    expect(sha256(download.body)).toBe(ecs[0]!.sha256);
+    await expect(readArchivedFile(e.deps, 'f'.repeat(32), ecs[0]!.id)).rejects.toMatchObject({ status: 404 });
+    await expect(listArchivedFiles(e.deps, e.projectId, 'system', { day: '5 Jan' })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 });
