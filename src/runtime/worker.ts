@@ -9,6 +9,7 @@ import { type Config, ConfigError, type ConfigIssue, configError, parseConfig } 
 import { consoleLogger, type Deps } from '../domain/deps';
 import { bootstrap } from '../domain/projects/bootstrap';
 import { listProjects } from '../domain/projects/projects';
+import { runScheduledJobs } from '../jobs';
 import { createDb } from '../store/db';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 
@@ -78,7 +79,7 @@ async function bootstrapWorker(deps: Deps, config: Config): Promise<void> {
     });
     if (boot.firstStart) deps.logger.info('bootstrapped the first project', { projectId: boot.project.id });
   } catch (error) {
-    if (/no such table/i.test(String(error))) {
+    if (/no such table/i.test(messages(error))) {
       throw configError([
         {
           setting: 'CTS_DATABASE_URL',
@@ -89,6 +90,14 @@ async function bootstrapWorker(deps: Deps, config: Config): Promise<void> {
     // Another isolate that started at the same moment won the insert: its project is ours.
     if ((await listProjects(deps)).length === 0) throw error;
   }
+}
+
+/** The message of an error and of its causes (drizzle wraps the driver's error). */
+function messages(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error; e != null && parts.length < 5; e = (e as { cause?: unknown }).cause)
+    parts.push(String(e));
+  return parts.join(' <- ');
 }
 
 let current: { env: Bindings; isolate: Promise<Isolate> } | undefined;
@@ -122,7 +131,7 @@ function startFailed(request: Request, error: unknown): Response {
     body.error_msg = `The service is misconfigured: ${error.issues.map((i) => `${i.setting} ${i.message}`).join('; ')}.`;
     body.details = error.issues.map((i) => ({ field: i.setting, message: i.message }));
   } else {
-    consoleLogger.error('worker start failed', { requestId, error: String(error) });
+    consoleLogger.error('worker start failed', { requestId, error: messages(error) });
   }
   return Response.json(body, { status: 500, headers: { 'X-Request-Id': requestId } });
 }
@@ -140,5 +149,32 @@ export default {
       return toWorker(startFailed(fromWorker(request), error));
     }
     return toWorker(await isolate.app.fetch(fromWorker(request), env, ctx));
+  },
+
+  /** The cron trigger: one bounded run of the jobs as of the scheduled time; the next tick continues. */
+  async scheduled(controller, env, ctx) {
+    let isolate: Isolate;
+    try {
+      isolate = await isolateFor(env);
+    } catch (error) {
+      consoleLogger.error('scheduled jobs not run: the worker cannot start', { error: messages(error) });
+      throw error;
+    }
+    const deps: Deps = {
+      ...isolate.deps,
+      waitUntil: (work) =>
+        ctx.waitUntil(
+          work.catch((error) =>
+            isolate.deps.logger.error('background work failed', { error: messages(error) }),
+          ),
+        ),
+    };
+    ctx.waitUntil(
+      runScheduledJobs(deps, { now: controller.scheduledTime }).then((summary) =>
+        summary.ok
+          ? deps.logger.info('scheduled jobs', { ...summary })
+          : deps.logger.error('scheduled jobs failed', { ...summary }),
+      ),
+    );
   },
 } satisfies ExportedHandler<Bindings>;

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
@@ -38,9 +39,22 @@ export async function runCli(args: string[], env: Record<string, string>) {
   });
 }
 
-/** Workers running `scriptPath`, each with its own bindings; the first one gets `dispatchFetch`. */
-export function startWorkers(scriptPath: string, workers: Record<string, Record<string, string>>): Miniflare {
+/**
+ * Workers running `scriptPath`, each with its own bindings (reach one with `getWorker(name)`).
+ * Their console output goes to `onOutput` (default: this process's output).
+ */
+export function startWorkers(
+  scriptPath: string,
+  workers: Record<string, Record<string, string>>,
+  onOutput?: (chunk: string) => void,
+): Miniflare {
   return new Miniflare({
+    ...(onOutput && {
+      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+        stdout.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
+        stderr.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
+      },
+    }),
     workers: Object.entries(workers).map(([name, bindings]) => ({
       name,
       modules: true,

@@ -62,7 +62,10 @@ async function startServer(command: string, args: string[], dataDir: string, cwd
   return {
     url,
     stop() {
-      stopped ??= (child.kill('SIGTERM'), exited);
+      if (!stopped) {
+        child.kill('SIGTERM');
+        stopped = exited;
+      }
       return stopped;
     },
   };
