@@ -89,6 +89,11 @@ describe('console sign-in', () => {
     const res = await postSignIn(env, env.keys.admin, { Origin: 'https://evil.example' });
     expect(res.status).toBe(403);
     expect(res.headers.get('set-cookie')).toBeNull();
+    const sameSite = await postSignIn(env, env.keys.admin, { 'Sec-Fetch-Site': 'same-site' });
+    expect(sameSite.status).toBe(403);
+    // A real browser's own post: the app's no-referrer policy makes it send `Origin: null`.
+    const own = await postSignIn(env, env.keys.admin, { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' });
+    expect(own.status).toBe(303);
   });
 
   it('returns to the page asked for, but never outside the console', async () => {

@@ -1,8 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { AppEnv } from '../api/http';
+import { type AppEnv, actorOf } from '../api/http';
 import type { ConsoleSession, StartedSession } from '../domain/projects/sessions';
 import { resolveSession } from '../domain/projects/sessions';
+import type { Actor } from '../domain/traces/audit';
 
 export interface ConsoleEnv {
   Variables: AppEnv['Variables'] & { session: ConsoleSession };
@@ -62,3 +63,8 @@ export function requireSession(
 }
 
 export const isAdmin = (c: ConsoleContext): boolean => c.get('session').principal.role === 'admin';
+
+/** The signed-in key as the actor of an audited operation (CTS records what the console did). */
+export const consoleActor = (c: ConsoleContext): Actor =>
+  // The console's variables are a superset of the API's, which is all `actorOf` reads.
+  actorOf(c as unknown as Context<AppEnv>);

@@ -23,7 +23,8 @@ h2 { font-size: 1.1rem; margin: 1.25rem 0 .5rem; }
 .topbar nav { display: flex; gap: .25rem; flex-wrap: wrap; }
 .topbar nav a { color: #dfe6f3; text-decoration: none; padding: .35rem .6rem; border-radius: 4px; }
 .topbar nav a[aria-current="page"] { background: #2c3f66; color: #fff; }
-.topbar .who { margin-left: auto; display: flex; align-items: center; gap: .5rem; font-size: .85rem; color: #c9d3e6; }
+.topbar .who { margin-left: auto; display: flex; align-items: center; gap: .5rem; font-size: .85rem; color: #c9d3e6; min-width: 0; }
+.topbar .who > span { overflow-wrap: anywhere; }
 .topbar .who form { margin: 0; }
 .topbar .who button { background: transparent; color: #fff; border-color: #6c7a96; }
 
@@ -39,9 +40,9 @@ main { max-width: 1400px; margin: 0 auto; padding: 1rem; }
 label { display: flex; flex-direction: column; gap: .2rem; font-size: .8rem; color: var(--muted); }
 input, select, button { font: inherit; font-size: .9rem; }
 input[type=text], input[type=password], input[type=datetime-local], select {
-  padding: .4rem .5rem; border: 1px solid #b9c1d0; border-radius: 4px; background: #fff; color: var(--fg); min-width: 0; }
+  height: 2.25rem; padding: .3rem .5rem; border: 1px solid #b9c1d0; border-radius: 4px; background: #fff; color: var(--fg); min-width: 0; }
 button, .button { display: inline-block; padding: .4rem .85rem; border: 1px solid #b9c1d0; border-radius: 4px;
-  background: #fff; color: var(--fg); cursor: pointer; text-decoration: none; line-height: 1.3; }
+  background: #fff; color: var(--fg); cursor: pointer; text-decoration: none; line-height: 1.3; white-space: nowrap; }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-fg); }
 button.danger, .button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
@@ -49,13 +50,15 @@ button.danger, .button.danger { background: var(--bad); border-color: var(--bad)
 .check { flex-direction: row; align-items: center; gap: .4rem; font-size: .9rem; color: var(--fg); }
 
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; align-items: end; }
+.filters > * { min-width: 0; }
+.filters input, .filters select { width: 100%; }
 .filters .search { grid-column: span 2; display: grid; grid-template-columns: minmax(0, 9rem) minmax(0, 1fr); gap: .4rem; align-items: end; }
 .filters .buttons { display: flex; gap: .5rem; }
 .summary-line { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; margin: .75rem 0; color: var(--muted); font-size: .85rem; }
 
 .traces { background: var(--card); border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
 .trace-head, .trace > summary { display: grid; gap: .5rem;
-  grid-template-columns: 1.2rem minmax(0, 1.3fr) minmax(0, .8fr) minmax(0, .6fr) minmax(0, 1.2fr) minmax(0, 1fr) 5.5rem minmax(0, .9fr) 10.5rem 5.5rem;
+  grid-template-columns: 1.2rem minmax(0, 1.3fr) minmax(0, .8fr) minmax(0, .6fr) minmax(0, 1.2fr) minmax(0, 1fr) 5.5rem minmax(0, .9fr) 11.5rem 5.5rem;
   padding: .5rem .75rem; align-items: center; }
 .trace-head { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); border-bottom: 1px solid var(--line); background: #fafbfd; }
 .trace { border-bottom: 1px solid var(--line); }
@@ -85,6 +88,7 @@ pre.json { background: #0f1726; color: #e6edf7; padding: 1rem; border-radius: 6p
 table.list { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
 table.list th, table.list td { text-align: left; padding: .55rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.list th { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfd; }
+table.list td .actions { flex-wrap: nowrap; }
 .sub { display: block; color: var(--muted); font-size: .8rem; }
 .form-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: .75rem 1rem; }
 .signin { max-width: 420px; margin: 3rem auto; }
@@ -112,6 +116,7 @@ table.list th { font-size: .75rem; text-transform: uppercase; letter-spacing: .0
   table.list, table.list tbody, table.list tr, table.list td { display: block; width: 100%; }
   table.list tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
   table.list td { border: 0; padding: .25rem .75rem; }
+  table.list td .actions { flex-wrap: wrap; }
   table.list td[data-label]::before { content: attr(data-label); display: block; font-size: .72rem; text-transform: uppercase; color: var(--muted); }
 }
 `;

@@ -1,5 +1,4 @@
-import { type Context, Hono } from 'hono';
-import { type AppEnv, actorOf } from '../api/http';
+import { Hono } from 'hono';
 import { CtsError } from '../domain/errors';
 import { recordAudit } from '../domain/traces/audit';
 import { queryTraces, queryWindow } from '../domain/traces/query';
@@ -11,7 +10,7 @@ import { render } from './layout';
 import { MessagePage } from './pages/message';
 import { TraceListPage } from './pages/trace-list';
 import { TraceViewPage } from './pages/trace-view';
-import type { ConsoleContext, ConsoleEnv } from './session';
+import { type ConsoleContext, type ConsoleEnv, consoleActor } from './session';
 import { filterParams, parseTraceFilters, type TraceFilters, toTraceQuery } from './trace-filters';
 
 /** Renders the Trace List for a query string; a bad filter or query shows its message in the page. */
@@ -69,7 +68,7 @@ export const traceRoutes = new Hono<ConsoleEnv>()
     // The whole current result from its first row, not the page on screen (reference §11.2).
     const page = await queryTraces(c.var.deps, projectId, query);
     const csv = tracesToCsv(page.traces);
-    await recordAudit(c.var.deps, actorOf(c as unknown as Context<AppEnv>), {
+    await recordAudit(c.var.deps, consoleActor(c), {
       traceName: 'getTrace',
       resourceType: 'trace',
       resourceName: 'csv-export',
