@@ -64,8 +64,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await mf?.dispose();
-  await Promise.all([sqld?.stop(), blankSqld?.stop(), s3?.stop()]);
+  // Settled, not all: a failed start must not leave the servers behind.
+  await Promise.allSettled([mf?.dispose(), sqld?.stop(), blankSqld?.stop(), s3?.stop()]);
   rmSync(outdir, { recursive: true, force: true });
 });
 
