@@ -38,7 +38,7 @@ beforeAll(async () => {
     buildWorker(outdir),
     startSqld(),
     startSqld(),
-    startS3rver({ buckets: [BUCKET] }),
+    startS3rver(),
   ]);
   // What an operator runs before deploying: the Worker itself never runs DDL.
   const migrated = await runCli(['migrate'], { CTS_DATABASE_URL: sqld.url });
@@ -230,6 +230,7 @@ describe('the cron trigger', () => {
         tracker_name: 'system',
         obs_info: {
           bucket_name: BUCKET,
+          is_obs_created: true, // CreateBucket, from inside workerd
           file_prefix_name: 'audit',
           compress_type: 'gzip',
           is_sort_by_service: true,
