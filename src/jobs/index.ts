@@ -1,4 +1,5 @@
 import type { Deps } from '../domain/deps';
+import { runDigests } from './digests';
 import { runNotificationDelivery } from './notifications';
 import { runRetention } from './retention';
 import { type JobOptions, runTransfer } from './transfer';
@@ -19,6 +20,7 @@ export interface JobStep {
  */
 export const JOB_STEPS: JobStep[] = [
   { name: 'transfer', run: runTransfer },
+  { name: 'digests', run: runDigests },
   { name: 'retention', run: runRetention },
   { name: 'notifications', run: runNotificationDelivery },
 ];

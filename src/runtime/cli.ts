@@ -11,6 +11,7 @@ import {
 import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
 import { buildNodeDeps } from './node';
+import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
 
 const USAGE = `Usage: cts <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
   keys revoke --project ID --key KEY_ID
   jobs run [--now ISO_TIME]                   run the scheduled jobs once (transfer, retention, ...)
                                               and print their summary; safe while the server runs
+${VERIFY_USAGE}
 
 Configuration comes from the same environment variables as the server (see README).`;
 
@@ -47,10 +49,22 @@ const OPTIONS = Object.fromEntries([
   ...['id', 'name', 'project', 'role', 'key', 'now', 'tracker', 'bucket', 'dir', 'from', 'to'].map(
     (n) => [n, { type: 'string' }] as const,
   ),
+  ...['region', 'public-key'].map((n) => [n, { type: 'string' }] as const),
   ['help', { type: 'boolean' }] as const,
+  ['progress', { type: 'boolean' }] as const,
 ]);
 
 const commands: Record<string, Command> = {
+  verify: (flags) =>
+    verifyCommand(
+      flags,
+      {
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+        progress: flags.progress || process.stderr.isTTY ? stderrProgress() : undefined,
+      },
+      process.env,
+    ),
   async serve() {
     await import('./main');
     return -1; // keeps running
