@@ -27,14 +27,18 @@ export const verifyForm: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   await next();
 };
 
-/** Only admin keys may change things; a reader gets a clear refusal rather than a hidden failure. */
-export const requireAdmin: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
-  if (c.var.session.principal.role !== 'admin') {
-    return forbidden(
-      c,
-      'Read-only access',
-      'You are signed in with a reader key, which can view but not change trackers. Sign in with an admin key to make changes.',
-    );
-  }
-  await next();
-};
+/** Only admin keys may change `what`; a reader gets a clear refusal rather than a hidden failure. */
+export const requireAdminToChange =
+  (what: string): MiddlewareHandler<ConsoleEnv> =>
+  async (c, next) => {
+    if (c.var.session.principal.role !== 'admin') {
+      return forbidden(
+        c,
+        'Read-only access',
+        `You are signed in with a reader key, which can view but not change ${what}. Sign in with an admin key to make changes.`,
+      );
+    }
+    await next();
+  };
+
+export const requireAdmin = requireAdminToChange('trackers');

@@ -3,6 +3,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { CtsError } from '../domain/errors';
 import { authRoutes } from './auth-routes';
 import { render } from './layout';
+import { notificationRoutes } from './notification-routes';
 import { MessagePage } from './pages/message';
 import { type ConsoleEnv, requireSession } from './session';
 import { CONSOLE_CSS } from './styles';
@@ -55,6 +56,7 @@ export function createConsole() {
   app.get('/', (c) => c.redirect('/console/traces', 303));
   app.route('/', traceRoutes);
   app.route('/', trackerRoutes);
+  app.route('/', notificationRoutes);
 
   app.all('*', (c) =>
     render(

@@ -14,6 +14,7 @@ export interface NavEntry {
 export const CONSOLE_NAV: NavEntry[] = [
   { href: '/console/trackers', label: 'Tracker List' },
   { href: '/console/traces', label: 'Trace List' },
+  { href: '/console/notifications', label: 'Key Event Notifications' },
 ];
 
 interface LayoutProps {

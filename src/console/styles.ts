@@ -48,6 +48,9 @@ button.danger, .button.danger { background: var(--bad); border-color: var(--bad)
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 .actions form { margin: 0; }
 .check { flex-direction: row; align-items: center; gap: .4rem; font-size: .9rem; color: var(--fg); }
+textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; width: 100%;
+  padding: .4rem .5rem; border: 1px solid #b9c1d0; border-radius: 4px; color: var(--fg); resize: vertical; margin-bottom: .75rem; }
+.wrap, .secret { overflow-wrap: anywhere; }
 
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; align-items: end; }
 .filters > * { min-width: 0; }
