@@ -40,6 +40,7 @@ const embed = {
   setup(build: PluginBuild) {
     // `libsql` picks its addon with a computed require, which a bundler cannot follow: name it.
     build.onLoad({ filter: /[\\/]node_modules[\\/]libsql[\\/]index\.js$/ }, ({ path }) =>
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal source text in libsql
       patch(path, 'require(`@libsql/${target}`)', `require("@libsql/${libsqlTarget()}/index.node")`),
     );
     // Inside the executable the bundle sits at the root of its file system, next to the

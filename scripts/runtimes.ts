@@ -21,7 +21,8 @@ export function runtimeBinary(name: keyof typeof CANDIDATES): string {
   const found = CANDIDATES[name]
     .map((path) => resolve(ROOT, path))
     .find((path) => existsSync(path) && statSync(path).size > 1_000_000);
-  if (!found) throw new Error(`No ${name} executable in node_modules (looked at ${CANDIDATES[name].join(', ')})`);
+  if (!found)
+    throw new Error(`No ${name} executable in node_modules (looked at ${CANDIDATES[name].join(', ')})`);
   return found;
 }
 
