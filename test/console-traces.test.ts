@@ -1,0 +1,289 @@
+import { parse } from 'csv-parse/sync';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordTraces } from '../src/domain/traces/record';
+import type { ReportedTrace } from '../src/domain/traces/schema';
+import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
+import { type ConsoleClient, signIn } from './helpers/console';
+
+let env: TestEnv;
+beforeEach(async () => {
+  env = await makeTestEnv();
+});
+afterEach(() => env.close());
+
+const minute = 60_000;
+
+/**
+ * Stores traces straight through the domain, without the API's validation: the console must
+ * cope with whatever is in the database (e.g. control characters the API would refuse today).
+ */
+async function store(...overrides: Array<Record<string, unknown>>) {
+  const traces = overrides.map((o) => ({ tracker_name: 'system', ...aTrace(o) }) as ReportedTrace);
+  await recordTraces(env.deps, env.projectId, traces);
+}
+
+describe('Trace List', () => {
+  it('shows the last hour newest first, with a clear empty state', async () => {
+    const reader = await signIn(env, env.keys.reader);
+    const empty = await (await reader.get('/console/traces')).text();
+    expect(empty).toContain('No traces in the last hour — widen the range.');
+    expect(empty).toContain('href="/console/traces?range=7d"');
+
+    const now = env.clock();
+    await store(
+      { trace_id: 'old', time: now - 2 * 60 * minute },
+      { trace_id: 'newer', time: now - 5 * minute, trace_name: 'deleteServer' },
+      { trace_id: 'older', time: now - 30 * minute },
+    );
+    const html = await (await reader.get('/console/traces')).text();
+    const shown = [...html.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1]);
+    expect(shown).toEqual(['newer', 'older']);
+    expect(html).toContain('<details class="trace">');
+    expect(html).not.toContain('No traces');
+    const week = await (await reader.get('/console/traces?range=7d')).text();
+    expect([...week.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1])).toEqual([
+      'newer',
+      'older',
+      'old',
+    ]);
+  });
+
+  it('filters by service, operator, status, search field and trace id, and keeps them in the links', async () => {
+    const now = env.clock();
+    await store(
+      { trace_id: 'a', time: now - minute, service_type: 'ECS', user: { name: 'alice' } },
+      {
+        trace_id: 'b',
+        time: now - 2 * minute,
+        service_type: 'EVS',
+        user: { name: 'alice' },
+        resource_type: 'evs',
+      },
+      {
+        trace_id: 'c',
+        time: now - 3 * minute,
+        service_type: 'ECS',
+        user: { name: 'bob' },
+        trace_rating: 'warning',
+      },
+      {
+        trace_id: 'd',
+        time: now - 4 * minute,
+        resource_name: 'db-1',
+        resource_id: 'r-9',
+        user: { name: 'carol' },
+      },
+    );
+    const client = await signIn(env, env.keys.reader);
+    const ids = async (query: string) => {
+      const html = await (await client.get(`/console/traces?${query}`)).text();
+      return [...html.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1]);
+    };
+    expect(await ids('service_type=ECS&user=alice')).toEqual(['a']);
+    expect(await ids('service_type=ECS')).toEqual(['a', 'c', 'd']);
+    expect(await ids('trace_rating=warning')).toEqual(['c']);
+    expect(await ids('resource_type=evs')).toEqual(['b']);
+    expect(await ids('search_by=resource_name&search=db-1')).toEqual(['d']);
+    expect(await ids('search_by=resource_id&search=r-9')).toEqual(['d']);
+    expect(await ids('search_by=trace_name&search=createServer&user=bob')).toEqual(['c']);
+    // trace_id overrides every other criterion, as in the API.
+    expect(await ids('trace_id=b&service_type=ECS')).toEqual(['b']);
+
+    const html = await (await client.get('/console/traces?service_type=ECS&user=alice&range=1d')).text();
+    expect(html).toContain('name="service_type" value="ECS"');
+    expect(html).toContain('name="user" value="alice"');
+    expect(html).toContain('<option value="1d" selected="">');
+    // View Trace links back to the same filters.
+    expect(html).toContain(
+      `href="/console/traces/a?back=${encodeURIComponent('service_type=ECS&user=alice&range=1d')}"`,
+    );
+    // The export form carries the filters (not the page markers).
+    expect(html).toMatch(/<input type="hidden" name="service_type" value="ECS"\/>/);
+  });
+
+  it('pages forward with the keyset markers and back through the marker stack', async () => {
+    const now = env.clock();
+    await store(
+      ...Array.from({ length: 25 }, (_, i) => ({
+        trace_id: `t${String(i).padStart(2, '0')}`,
+        time: now - (i + 1) * 1000,
+      })),
+    );
+    const client = await signIn(env, env.keys.reader);
+    const read = async (path: string) => {
+      const html = await (await client.get(path)).text();
+      const ids = [...html.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1]);
+      const link = (rel: string) =>
+        html.match(new RegExp(`rel="${rel}" href="([^"]+)"`))?.[1]?.replaceAll('&amp;', '&');
+      return { ids, next: link('next'), prev: link('prev'), html };
+    };
+    const first = await read('/console/traces?limit=10&user=alice');
+    expect(first.ids).toEqual(Array.from({ length: 10 }, (_, i) => `t${String(i).padStart(2, '0')}`));
+    expect(first.prev).toBeUndefined();
+    expect(first.next).toBe('/console/traces?user=alice&limit=10&m=t09');
+    const second = await read(first.next!);
+    expect(second.ids[0]).toBe('t10');
+    expect(second.prev).toBe('/console/traces?user=alice&limit=10');
+    expect(second.next).toBe('/console/traces?user=alice&limit=10&m=t09&m=t19');
+    const third = await read(second.next!);
+    expect(third.ids).toEqual(['t20', 't21', 't22', 't23', 't24']);
+    expect(third.next).toBeUndefined();
+    expect(third.prev).toBe('/console/traces?user=alice&limit=10&m=t09');
+    expect((await read(third.prev!)).ids).toEqual(second.ids);
+    expect(third.html).toContain('Page 3');
+  });
+
+  it('shows a bad filter or a stale marker as a message in the page, not an error', async () => {
+    const client = await signIn(env, env.keys.reader);
+    const inverted = await client.get(
+      '/console/traces?range=custom&from=2026-11-24T11:00&to=2026-11-24T10:00',
+    );
+    expect(inverted.status).toBe(400);
+    expect(await inverted.text()).toContain('Invalid from: must not be later than to');
+    const stale = await client.get('/console/traces?m=gone');
+    expect(stale.status).toBe(400);
+    expect(await stale.text()).toContain('names no trace of this project');
+    const badId = await client.get('/console/traces?trace_id=%3Cx%3E');
+    expect(badId.status).toBe(400);
+    const text = await badId.text();
+    expect(text).toContain('Invalid filter trace_id');
+    expect(text).toContain('name="trace_id" value="&lt;x&gt;"');
+  });
+
+  it('reads a custom range as UTC and says so', async () => {
+    await store({ trace_id: 'x', time: Date.UTC(2026, 10, 24, 9, 15) });
+    const client = await signIn(env, env.keys.reader);
+    const html = await (
+      await client.get('/console/traces?range=custom&from=2026-11-24T09:00&to=2026-11-24T09:30')
+    ).text();
+    expect(html).toContain('2026-11-24 09:00:00 – 2026-11-24 09:30:00 UTC');
+    expect(html).toContain('href="/console/traces/x?');
+  });
+});
+
+describe('View Trace and escaping', () => {
+  const payload = '<script>alert("xss")</script>';
+
+  it('renders a stored script payload as text on the list and the trace page', async () => {
+    await store({
+      trace_id: 'evil',
+      time: env.clock() - minute,
+      resource_name: payload,
+      resource_id: `"><img src=x onerror=alert(1)>`,
+      user: { name: payload, domain: { name: payload } },
+      request: { body: payload },
+      location_info: payload,
+    });
+    const client = await signIn(env, env.keys.reader);
+    const list = await (await client.get('/console/traces')).text();
+    const view = await (await client.get('/console/traces/evil')).text();
+    for (const html of [list, view]) {
+      expect(html).not.toContain('<script');
+      expect(html).not.toContain('<img');
+      expect(html).toContain('&lt;script&gt;');
+    }
+    expect(list).toContain('&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;');
+  });
+
+  it('shows the full trace as formatted JSON, and a clear page for an unknown id', async () => {
+    await store({ trace_id: 'one', time: env.clock() - minute });
+    const client = await signIn(env, env.keys.reader);
+    const res = await client.get('/console/traces/one?back=user%3Dalice%26range%3D1d');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const json = html.match(/<pre class="json"[^>]*>([\s\S]*?)<\/pre>/)?.[1] ?? '';
+    const trace = JSON.parse(json.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
+    expect(Object.keys(trace)).toHaveLength(21);
+    expect(trace).toMatchObject({ trace_id: 'one', request: { server: { name: 'web-1' } }, code: '200' });
+    expect(json).toContain('\n  &quot;trace_id&quot;: &quot;one&quot;,\n');
+    expect(html).toContain('href="/console/traces?user=alice&amp;range=1d"');
+    const missing = await client.get('/console/traces/nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('There is no trace with ID nope');
+  });
+});
+
+describe('CSV export', () => {
+  const exportCsv = async (client: ConsoleClient, fields: Record<string, string>) => {
+    const res = await client.post('/console/traces/export', fields);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="traces-[0-9a-f]{32}-.*Z\.csv"$/,
+    );
+    const text = await res.text();
+    return parse(text, { bom: true, columns: true }) as Array<Record<string, string>>;
+  };
+
+  it('exports every field of the current result and neutralises formulas', async () => {
+    const now = env.clock();
+    await store(
+      {
+        trace_id: 'f1',
+        time: now - minute,
+        resource_name: '=HYPERLINK("http://evil","x")',
+        user: { name: '+1' },
+      },
+      {
+        trace_id: 'f2',
+        time: now - 2 * minute,
+        resource_name: '@SUM(A1)',
+        resource_id: '-2+3',
+        location_info: '\tcmd',
+      },
+      { trace_id: 'f3', time: now - 3 * minute, resource_name: '\r=1', request_id: 'plain, "quoted"\nline' },
+      { trace_id: 'other', time: now - 4 * minute, service_type: 'EVS' },
+    );
+    const client = await signIn(env, env.keys.reader);
+    const rows = await exportCsv(client, { service_type: 'ECS', range: '1h' });
+    expect(rows.map((r) => r.trace_id)).toEqual(['f1', 'f2', 'f3']);
+    expect(Object.keys(rows[0]!)).toHaveLength(21);
+    expect(rows[0]).toMatchObject({
+      resource_name: `'=HYPERLINK("http://evil","x")`,
+      service_type: 'ECS',
+      time: new Date(now - minute).toISOString(),
+      code: '200',
+      request: '{"server":{"name":"web-1"}}',
+    });
+    expect(JSON.parse(rows[0]!.user!)).toMatchObject({ name: '+1' });
+    expect(rows[1]).toMatchObject({
+      resource_name: "'@SUM(A1)",
+      resource_id: "'-2+3",
+      location_info: "'\tcmd",
+    });
+    expect(rows[2]).toMatchObject({ resource_name: "'\r=1", request_id: 'plain, "quoted"\nline' });
+    for (const row of rows) {
+      for (const value of Object.values(row)) expect(value).not.toMatch(/^[=+\-@\t\r]/);
+    }
+  });
+
+  it('exports at most 5,000 rows from the first, whatever page is on screen, and records the export', async () => {
+    const now = env.clock();
+    const batch = Array.from({ length: 5003 }, (_, i) => ({ trace_id: `n${i}`, time: now - 1000 - i }));
+    await store(...batch);
+    const client = await signIn(env, env.keys.reader);
+    const rows = await exportCsv(client, { m: 'n100' } as Record<string, string>);
+    expect(rows).toHaveLength(5000);
+    expect(rows[0]!.trace_id).toBe('n0');
+    expect(rows.at(-1)!.trace_id).toBe('n4999');
+
+    const audit = await env.call('GET', `/v3/${env.projectId}/traces?service_type=CTS`);
+    const traces = (await audit.json()).traces;
+    expect(traces).toHaveLength(1);
+    expect(traces[0]).toMatchObject({
+      trace_name: 'getTrace',
+      service_type: 'CTS',
+      resource_type: 'trace',
+      trace_rating: 'normal',
+      user: { name: 'reader-key' },
+      response: { rows: 5000, truncated: true },
+    });
+  });
+
+  it('shows a bad filter in the Trace List page instead of a file', async () => {
+    const client = await signIn(env, env.keys.reader);
+    const res = await client.post('/console/traces/export', { trace_rating: 'fatal' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('Invalid filter trace_rating');
+  });
+});
