@@ -1,13 +1,12 @@
 import { sha256Hex } from '../domain/crypto';
 import type { Deps } from '../domain/deps';
-import { toApiTrace } from '../domain/traces/query';
-import type { TraceRow } from '../store/schema/traces';
 import type { TrackerRow } from '../store/tracker-queries';
 import {
   isFileRecorded,
   moveCursor,
   recordTransferredFile,
-  selectTracesInRange,
+  selectTraceJsonInRange,
+  type TraceJsonRow,
   type TraceRange,
 } from '../store/transfer-queries';
 import { type Bucket, BucketError } from '../transfer/bucket';
@@ -140,7 +139,7 @@ export async function transferPage(
       toSeq: end,
     };
     for (;;) {
-      const rows: TraceRow[] = await selectTracesInRange(deps.db, range, READ_CHUNK);
+      const rows: TraceJsonRow[] = await selectTraceJsonInRange(deps.db, range, READ_CHUNK);
       if (rows.length === 0) break;
       for (const row of rows) {
         const key = sortByService ? row.serviceType : '';
@@ -157,7 +156,7 @@ export async function transferPage(
           groups.set(key, group);
         }
         const before = group.builder.chars;
-        group.builder.add(JSON.stringify(toApiTrace(row)));
+        group.builder.add(row.json);
         openChars += group.builder.chars - before;
         group.lastSeq = row.seq;
         group.oldestTime = Math.min(group.oldestTime, row.time);

@@ -1,0 +1,150 @@
+/**
+ * Transfer throughput for a large backlog: BENCH_TRACES (default 1,000,000) realistic traces wait
+ * in an embedded database; `runTransfer` runs with the default settings (50,000 traces per run,
+ * 10,000 per file, gzip, sorted by service) until the backlog is gone. Reported: traces/s and MB/s
+ * (written files, and the JSON inside them), next to the raw gzip throughput (`CompressionStream`,
+ * what the job uses) of exactly the same JSON, measured in the same process afterwards; and the
+ * resident memory sampled during the transfer. The backlog is written by this process, the transfer
+ * runs in a fresh child so its memory is its own.
+ *
+ *   npm run bench transfer             BENCH_TRACES=200000 npm run bench transfer
+ *   BENCH_BUCKET=s3 npm run bench transfer      (s3rver on 127.0.0.1 instead of the filesystem)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { eq } from 'drizzle-orm';
+import { parseConfig } from '../src/config';
+import { createProject } from '../src/domain/projects/projects';
+import { toTraceRow } from '../src/domain/traces/record';
+import { runTransfer } from '../src/jobs';
+import { buildNodeDeps } from '../src/runtime/node';
+import { trackers, transferredFiles } from '../src/store/schema';
+import { traces } from '../src/store/schema/traces';
+import { createS3BucketStore } from '../src/transfer/s3-bucket';
+import { silentLogger } from '../test/helpers/app';
+import { startS3rver } from '../test/helpers/s3rver';
+import { traceStream } from './lib/trace-data';
+
+const TRACES = Number(process.env.BENCH_TRACES ?? 1_000_000);
+const BUCKET = 'bench-archive';
+const MB = 1024 * 1024;
+
+async function fill(dir: string): Promise<void> {
+  const deps = await buildNodeDeps(parseConfig({ CTS_DATA_DIR: dir }), { logger: silentLogger });
+  const project = await createProject(deps);
+  await deps.db.update(trackers).set({ bucketName: BUCKET }).where(eq(trackers.projectId, project.id));
+  const stream = traceStream(42, Date.UTC(2026, 10, 24), 500);
+  const started = performance.now();
+  for (let done = 0; done < TRACES; ) {
+    // 10 statements of 1,000 rows per transaction.
+    const statements = [];
+    for (let i = 0; i < 10 && done < TRACES; i++) {
+      const n = Math.min(1000, TRACES - done);
+      const rows = stream
+        .take(n)
+        .map((t, j) => ({ ...toTraceRow(project.id, t, t.time + 1000), traceId: `b-${done + j}` }));
+      statements.push(deps.db.insert(traces).values(rows));
+      done += n;
+    }
+    await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`backlog: ${TRACES.toLocaleString('en')} traces written in ${seconds.toFixed(1)} s`);
+  deps.db.$client.close();
+}
+
+async function transfer(dir: string): Promise<void> {
+  const s3 = process.env.BENCH_BUCKET === 's3' ? await startS3rver({ buckets: [BUCKET] }) : undefined;
+  // The same settings as a server started with this environment (e.g. CTS_DATABASE_CACHE_MB).
+  const config = parseConfig({ ...process.env, CTS_DATA_DIR: dir });
+  const deps = await buildNodeDeps(config, {
+    logger: silentLogger,
+    ...(s3 ? { buckets: createS3BucketStore({ ...s3, forcePathStyle: true }) } : {}),
+  });
+  if (!s3) await deps.buckets.create(BUCKET);
+
+  const baselineRss = process.memoryUsage.rss();
+  let peakRss = baselineRss;
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed + usage.arrayBuffers);
+  }, 50);
+  const rssAfterRun: number[] = [];
+  const started = performance.now();
+  let now = Date.UTC(2026, 10, 25);
+  let transferred = 0;
+  let written = 0;
+  for (;;) {
+    const summary = await runTransfer(deps, { now });
+    transferred += summary.traces;
+    written += summary.bytes;
+    rssAfterRun.push(process.memoryUsage.rss());
+    if (summary.backlog === 0) break;
+    now += 60_000;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+
+  // The ceiling: gzip of the very same JSON, file by file like the job, timed alone.
+  const files = await deps.db.select().from(transferredFiles);
+  let jsonBytes = 0;
+  let gzipMs = 0;
+  for (const file of files) {
+    const object = (await deps.buckets.bucket(file.bucket).get(file.objectKey))!;
+    const json = gunzipSync(object.body);
+    jsonBytes += json.byteLength;
+    const t0 = performance.now();
+    await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+    gzipMs += performance.now() - t0;
+  }
+  const gzipMbps = jsonBytes / MB / (gzipMs / 1000);
+  const jsonMbps = jsonBytes / MB / seconds;
+
+  const runs = rssAfterRun.length;
+  const rss = (i: number) => `${(rssAfterRun[i]! / MB).toFixed(0)}`;
+  console.log(`bucket: ${s3 ? 's3rver' : 'filesystem'}; ${files.length} files in ${runs} runs`);
+  console.log(
+    `transfer: ${transferred.toLocaleString('en')} traces in ${seconds.toFixed(1)} s = ` +
+      `${Math.round(transferred / seconds).toLocaleString('en')} traces/s; ` +
+      `${(written / MB / seconds).toFixed(1)} MB/s of files written (${(written / MB).toFixed(0)} MB), ` +
+      `${jsonMbps.toFixed(1)} MB/s of JSON (${(jsonBytes / MB).toFixed(0)} MB)`,
+  );
+  console.log(
+    `raw gzip (CompressionStream) of the same JSON: ${gzipMbps.toFixed(1)} MB/s -> transfer is ` +
+      `${((100 * jsonMbps) / gzipMbps).toFixed(0)} % of it (target >= 70 %)`,
+  );
+  console.log(
+    `RSS: ${(baselineRss / MB).toFixed(0)} MB before, peak ${(peakRss / MB).toFixed(0)} MB during the transfer ` +
+      `(target < 256 MB, flat); after run 1: ${rss(0)}, ${Math.ceil(runs / 2)}: ${rss(Math.ceil(runs / 2) - 1)}, ` +
+      `${runs}: ${rss(runs - 1)} MB; JS heap + buffers peak ${(peakHeap / MB).toFixed(0)} MB; ` +
+      `database page cache up to ${config.CTS_DATABASE_CACHE_MB} MB (CTS_DATABASE_CACHE_MB)`,
+  );
+  deps.db.$client.close();
+  await s3?.stop();
+}
+
+if (process.argv[2] === 'transfer') {
+  await transfer(process.argv[3]!);
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'cts-bench-transfer-'));
+  try {
+    await fill(dir);
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), 'transfer', dir],
+      {
+        stdio: 'inherit',
+        env: process.env,
+      },
+    );
+    if (child.status !== 0) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
