@@ -128,6 +128,16 @@ describe('digest job', () => {
       '-text',
     ]);
     expect(text.toString()).toMatch(/Public-Key: \(2048 bit\)/);
+    // The fingerprint is the SHA-256 of the SubjectPublicKeyInfo DER, as openssl sees it too.
+    const der = execFileSync('/usr/bin/openssl', [
+      'pkey',
+      '-pubin',
+      '-in',
+      join(dir, 'pub.pem'),
+      '-outform',
+      'DER',
+    ]);
+    expect(await sha256Hex(new Uint8Array(der))).toBe(digest!.doc.public_key_fingerprint);
   });
 
   it('covers a file recorded after its hour was digested with the next digest', async () => {

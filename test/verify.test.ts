@@ -251,6 +251,17 @@ describe.each([
       expect(result.code).toBe(1);
     });
 
+    it('reports digests that stopped coming (jobs down for 3 days) as one folded finding', async () => {
+      const { run } = await copy();
+      const later = iso(at(6 + 72, 30));
+      const result = await run({ to: later, now: later });
+      expect(result.findings).toEqual([
+        `Digest file ${digestKeyAt(archive, at(7))} INVALID: missing, and 71 more hourly digests up to ${iso(at(6 + 72))}`,
+      ]);
+      expect(result.summary).toBe('6/78 digest files valid, 25/25 trace files valid');
+      expect(result.code).toBe(1);
+    });
+
     it('finds digests missing before a range start and after its end', async () => {
       const { bucket, run } = await copy();
       await bucket.delete(digestKeyAt(archive, at(3)));
