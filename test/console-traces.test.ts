@@ -285,5 +285,12 @@ describe('CSV export', () => {
     const res = await client.post('/console/traces/export', { trace_rating: 'fatal' });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('Invalid filter trace_rating');
+    const inverted = await client.post('/console/traces/export', {
+      range: 'custom',
+      from: '2026-11-24T11:00',
+      to: '2026-11-24T10:00',
+    });
+    expect(inverted.status).toBe(400);
+    expect(await inverted.text()).toContain('Invalid from: must not be later than to');
   });
 });

@@ -55,18 +55,19 @@ export const traceRoutes = new Hono<ConsoleEnv>()
   .get('/traces', (c) => traceList(c, new URL(c.req.url).searchParams))
   .post('/traces/export', verifyForm, async (c) => {
     const values = await formValues(c);
+    const { projectId } = c.var.session.principal;
     let filters: TraceFilters;
     let query: ReturnType<typeof toTraceQuery>;
+    let page: Awaited<ReturnType<typeof queryTraces>>;
     try {
       filters = parseTraceFilters(values);
       query = toTraceQuery(filters, c.var.deps.clock(), MAX_EXPORT_ROWS);
+      // The whole current result from its first row, not the page on screen (reference §11.2).
+      page = await queryTraces(c.var.deps, projectId, query);
     } catch (error) {
-      if (error instanceof CtsError) return traceList(c, values, error);
+      if (error instanceof CtsError && error.status < 500) return traceList(c, values, error);
       throw error;
     }
-    const { projectId } = c.var.session.principal;
-    // The whole current result from its first row, not the page on screen (reference §11.2).
-    const page = await queryTraces(c.var.deps, projectId, query);
     const csv = tracesToCsv(page.traces);
     await recordAudit(c.var.deps, consoleActor(c), {
       traceName: 'getTrace',
