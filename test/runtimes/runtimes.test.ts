@@ -99,6 +99,14 @@ async function reportAndQuery(url: string): Promise<void> {
   expect(body.traces[0]).toMatchObject({ resource_id: 'srv-b', code: '200', user: { name: 'alice' } });
 }
 
+/** The console (hono/jsx pages) renders: `/console` leads to the sign-in page. */
+async function expectConsole(url: string): Promise<void> {
+  const page = await fetch(`${url}/console`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toContain('text/html');
+  expect(await page.text()).toMatch(/^<!doctype html>.*<form/is);
+}
+
 describe.each([
   {
     runtime: 'Deno',
@@ -127,6 +135,7 @@ describe.each([
     await reportAndQuery(server.url);
     const doc = await call(server.url, '/openapi.json');
     expect((await doc.json()).openapi).toBe('3.1.0');
+    await expectConsole(server.url);
     expect(await server.stop()).toBe(0);
   });
 });
@@ -145,6 +154,7 @@ describe('the single binary (npm run build:binary)', () => {
     const first = await startServer(binary, [], data, elsewhere);
     try {
       await reportAndQuery(first.url);
+      await expectConsole(first.url);
     } finally {
       expect(await first.stop()).toBe(0);
     }

@@ -210,6 +210,15 @@ describe('the fetch handler', () => {
     expect(seen).toEqual(ecs.map((t) => t.trace_id).reverse());
   });
 
+  it('serves the console (hono/jsx pages)', async () => {
+    const worker = await mf.getWorker('cts');
+    const entry = await worker.fetch('http://cts.test/console', { redirect: 'manual' });
+    expect(entry.status).toBe(303);
+    const page = await worker.fetch(new URL(entry.headers.get('location')!, 'http://cts.test').href);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/^<!doctype html>.*<form/is);
+  });
+
   it('combines filters', async () => {
     const res = await call(`/v3/${PROJECT}/traces?resource_id=srv-1&user=alice&limit=200`);
     const ids = (await json<TracePage>(res)).traces.map((t) => t.trace_id);
