@@ -1,4 +1,4 @@
-import { selectTransferringTrackers, type TrackerRow, updateTracker } from '../store/tracker-queries';
+import { selectTransferringTrackers, setTransferStatus, type TrackerRow } from '../store/tracker-queries';
 import { countInRange, fixPlan, pageEnd } from '../store/transfer-queries';
 import { BucketError } from '../transfer/bucket';
 import { type TransferDeps, transferPage } from './transfer-page';
@@ -86,9 +86,7 @@ async function transferTracker(
     }
     if (result.traces > 0) {
       result.outcome = 'ok';
-      if (tracker.status === 'error') {
-        await updateTracker(deps.db, tracker.id, { status: 'enabled', detail: null, lastError: null });
-      }
+      if (tracker.status === 'error') await setTransferStatus(deps.db, tracker.id, { status: 'enabled' });
     }
   } catch (error) {
     if (!(error instanceof BucketError)) throw error;
@@ -101,21 +99,16 @@ async function transferTracker(
       failure: error.failure,
       error: error.message,
     });
-    await markFailed(deps, tracker, error);
+    // Unless disabled or moved to another bucket meanwhile: then the failure no longer applies.
+    await setTransferStatus(deps.db, tracker.id, {
+      status: 'error',
+      detail: detailOf(error),
+      lastError: error.message.slice(0, 1000),
+      bucketName: tracker.bucketName!,
+    });
   }
   result.backlog = await countInRange(deps.db, { ...range, afterSeq: cursor });
   return result;
-}
-
-async function markFailed(deps: TransferDeps, tracker: TrackerRow, error: BucketError): Promise<void> {
-  const current = (await selectTransferringTrackers(deps.db)).find((row) => row.id === tracker.id);
-  // Disabled (or reconfigured away from the bucket) meanwhile: the failure no longer applies.
-  if (!current || current.bucketName !== tracker.bucketName) return;
-  await updateTracker(deps.db, tracker.id, {
-    status: 'error',
-    detail: detailOf(error),
-    lastError: error.message.slice(0, 1000),
-  });
 }
 
 /**

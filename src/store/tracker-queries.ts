@@ -40,6 +40,30 @@ export async function updateTracker(db: Db, id: string, patch: TrackerPatch): Pr
   await db.update(trackers).set(patch).where(eq(trackers.id, id));
 }
 
+/**
+ * Sets a transfer outcome on the tracker unless it was disabled meanwhile (a PUT between the
+ * transfer's start and its end wins): `error` with its detail, or back to `enabled` from `error`.
+ */
+export async function setTransferStatus(
+  db: Db,
+  id: string,
+  outcome: { status: 'error'; detail: string; lastError: string; bucketName: string } | { status: 'enabled' },
+): Promise<void> {
+  if (outcome.status === 'enabled') {
+    await db
+      .update(trackers)
+      .set({ status: 'enabled', detail: null, lastError: null })
+      .where(and(eq(trackers.id, id), eq(trackers.status, 'error')));
+    return;
+  }
+  await db
+    .update(trackers)
+    .set({ status: 'error', detail: outcome.detail, lastError: outcome.lastError })
+    .where(
+      and(eq(trackers.id, id), ne(trackers.status, 'disabled'), eq(trackers.bucketName, outcome.bucketName)),
+    );
+}
+
 /** Deletes the project's trackers (one by name when given); returns the rows deleted. */
 export async function deleteTrackers(db: Db, projectId: string, trackerName?: string): Promise<TrackerRow[]> {
   const where = trackerName

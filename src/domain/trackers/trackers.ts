@@ -78,9 +78,10 @@ function obsPatch(obs: ObsInfoInput | undefined, current?: TrackerRow): TrackerP
   const patch: TrackerPatch = {};
   if (obs.bucket_name !== undefined) {
     patch.bucketName = obs.bucket_name === '' ? null : obs.bucket_name;
-    const sameBucket = current?.bucketName === patch.bucketName;
+    // Re-sending the current bucket keeps what we know about it; only a new name is created.
+    const sameBucket = current !== undefined && current.bucketName === patch.bucketName;
     patch.isObsCreated =
-      patch.bucketName !== null && (obs.is_obs_created === true || (sameBucket && current.isObsCreated));
+      patch.bucketName !== null && (sameBucket ? current.isObsCreated : obs.is_obs_created === true);
   }
   if (obs.file_prefix_name !== undefined) patch.filePrefixName = obs.file_prefix_name;
   if (obs.compress_type !== undefined) patch.compressType = obs.compress_type as 'gzip' | 'json';
