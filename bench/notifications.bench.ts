@@ -81,24 +81,37 @@ async function openDb(dir: string): Promise<Db> {
   return db;
 }
 
-async function main() {
-  const dirs = [
-    mkdtempSync(join(tmpdir(), 'cts-bench-ken0-')),
-    mkdtempSync(join(tmpdir(), 'cts-bench-ken100-')),
-  ];
-  const clock = () => Date.now();
-  const [plain, ruled] = await Promise.all(dirs.map(openDb));
-  const [p0, p100] = [await createProject({ db: plain!, clock }), await createProject({ db: ruled!, clock })];
+interface Setup {
+  label: string;
+  db: Db;
+  projectId: string;
+  seconds: number[];
+}
+
+/** A database with a project and `rules` (service types renamed by `rename`, to test misses). */
+async function setup(
+  label: string,
+  rules: CreateNotificationInput[],
+  rename = (s: string) => s,
+): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'cts-bench-ken-'));
+  dirs.push(dir);
+  const db = await openDb(dir);
+  const project = await createProject({ db, clock: Date.now });
   const now = Date.now();
-  for (const [i, input] of rules().entries()) {
+  for (const [i, input] of rules.entries()) {
+    const operations = (input.operations ?? []).map((op) => ({
+      ...op,
+      service_type: rename(op.service_type),
+    }));
     await insertNotification(
-      ruled!,
+      db,
       {
         id: `rule-${i}`,
-        projectId: p100.id,
+        projectId: project.id,
         name: input.notification_name,
         operationType: input.operation_type,
-        operations: JSON.stringify(input.operations ?? []),
+        operations: JSON.stringify(operations),
         notifyUserList: JSON.stringify(input.notify_user_list ?? []),
         status: 'enabled',
         topicId: input.topic_id ?? null,
@@ -110,47 +123,60 @@ async function main() {
       RULES,
     );
   }
+  return { label, db, projectId: project.id, seconds: [] };
+}
 
+const dirs: string[] = [];
+
+async function main() {
+  const setups = [
+    await setup('0 rules', []),
+    await setup(`${RULES} rules matching nothing`, rules(), (s) => `${s}X`),
+    await setup(`${RULES} rules`, rules()),
+  ];
+  const clock = () => Date.now();
+  const now = Date.now();
   const stream = traceStream(42, now - 3_600_000, 3);
   const batches = Array.from({ length: BATCHES + 1 }, () => stream.take(BATCH));
-  const seconds: Record<'plain' | 'ruled', number[]> = { plain: [], ruled: [] };
   for (const [i, batch] of batches.entries()) {
-    for (const [name, db, project] of [
-      ['plain', plain!, p0.id],
-      ['ruled', ruled!, p100.id],
-    ] as const) {
+    for (const s of setups) {
       const started = performance.now();
-      await recordTraces({ db, clock }, project, batch);
-      if (i > 0) seconds[name].push((performance.now() - started) / 1000); // batch 0 warms up
+      await recordTraces({ db: s.db, clock }, s.projectId, batch);
+      if (i > 0) s.seconds.push((performance.now() - started) / 1000); // batch 0 warms up
     }
   }
 
   // The matching alone, without the database: compile once, match every trace.
-  const compiled = compileRules((await listNotificationRows(ruled!, p100.id)).map(toRuleDefinition));
-  const rows = batches.flat().map((t) => toTraceRow(p100.id, t, now));
+  const ruled = setups[2]!;
+  const compiled = compileRules(
+    (await listNotificationRows(ruled.db, ruled.projectId)).map(toRuleDefinition),
+  );
+  const rows = batches.flat().map((t) => toTraceRow(ruled.projectId, t, now));
   const started = performance.now();
   let matches = 0;
   for (const row of rows) matches += compiled.match(row).length;
   const matchUs = ((performance.now() - started) * 1000) / rows.length;
 
-  const [{ n: queued } = { n: 0 }] = await ruled!.all<{ n: number }>(
-    sql`SELECT count(*) AS n FROM notification_outbox`,
-  );
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rate = (xs: number[]) => Math.round(BATCH / median(xs));
-  const r0 = rate(seconds.plain);
-  const r100 = rate(seconds.ruled);
-  const traces = BATCHES * BATCH;
-  console.log(`ingest, ${BATCHES} batches of ${BATCH} traces (median batch), embedded libSQL file:`);
-  console.log(`  0 rules     ${r0.toLocaleString('en')} traces/s`);
+  const rate = (s: Setup) => Math.round(BATCH / median(s.seconds));
+  const base = rate(setups[0]!);
+  const traces = batches.length * BATCH;
   console.log(
-    `  ${RULES} rules   ${r100.toLocaleString('en')} traces/s  (${queued.toLocaleString('en')} deliveries queued for ${(traces + BATCH).toLocaleString('en')} traces)`,
+    `ingest, ${BATCHES} batches of ${BATCH} traces (median batch), embedded libSQL file, alternating:`,
   );
-  console.log(`  ratio (100 rules / 0 rules): ${(r100 / r0).toFixed(3)}`);
+  for (const s of setups) {
+    const [{ n: queued } = { n: 0 }] = await s.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM notification_outbox`,
+    );
+    console.log(
+      `  ${s.label.padEnd(28)} ${rate(s).toLocaleString('en').padStart(7)} traces/s   ratio ${(rate(s) / base).toFixed(3)}   ` +
+        `${queued.toLocaleString('en')} deliveries queued for ${traces.toLocaleString('en')} traces`,
+    );
+  }
   console.log(
     `matching alone: ${matchUs.toFixed(2)} µs per trace against ${RULES} rules (${matches} matches)`,
   );
-  for (const db of [plain!, ruled!]) db.$client.close();
+  for (const s of setups) s.db.$client.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 

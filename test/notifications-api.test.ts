@@ -379,6 +379,9 @@ describe('topics', () => {
       ['updateTopic', 'topic', 'audit'],
       ['deleteTopic', 'topic', 'audit'],
     ]);
+    // Readers see audit traces; topics keep their URLs from them.
+    const traces = await env.call('GET', `${base}/traces?resource_type=topic`, { key: env.keys.reader });
+    expect(JSON.stringify(await traces.json())).not.toContain('hooks.example.com');
   });
 
   it('refuses private webhook addresses when CTS_WEBHOOK_ALLOW_PRIVATE is false', async () => {

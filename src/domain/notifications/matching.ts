@@ -30,12 +30,29 @@ interface MatchingState {
   loadedAt: number;
 }
 
+interface Cache {
+  projects: Map<string, MatchingState>;
+  /** Bumped by every forget: a load that started before a change must not be cached after it. */
+  generation: number;
+}
+
 // Keyed by the injected database, so each app (and each test) has its own cache.
-const caches = new WeakMap<Db, Map<string, MatchingState>>();
+const caches = new WeakMap<Db, Cache>();
+
+function cacheOf(db: Db): Cache {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = { projects: new Map(), generation: 0 };
+    caches.set(db, cache);
+  }
+  return cache;
+}
 
 /** Drops a project's compiled rules; the next recorded trace reloads them. */
 export function forgetNotificationRules(db: Db, projectId: string): void {
-  caches.get(db)?.delete(projectId);
+  const cache = cacheOf(db);
+  cache.generation++;
+  cache.projects.delete(projectId);
 }
 
 export function toRuleDefinition(row: {
@@ -57,22 +74,20 @@ export function toRuleDefinition(row: {
 }
 
 async function matchingState(db: Db, projectId: string, now: number): Promise<MatchingState> {
-  let cache = caches.get(db);
-  if (!cache) {
-    cache = new Map();
-    caches.set(db, cache);
-  }
-  const cached = cache.get(projectId);
+  const cache = cacheOf(db);
+  const cached = cache.projects.get(projectId);
   if (cached && Math.abs(now - cached.loadedAt) < RULES_TTL_MS) return cached;
+  const generation = cache.generation;
   const loaded = await loadMatchingState(db, projectId);
   const state: MatchingState = {
     rules: compileRules(loaded.rules.map(toRuleDefinition)),
     notifyingTrackers: new Set(loaded.trackers.filter((t) => t.status !== 'disabled').map((t) => t.name)),
     loadedAt: now,
   };
-  cache.delete(projectId);
-  if (cache.size >= MAX_CACHED_PROJECTS) cache.delete(cache.keys().next().value!);
-  cache.set(projectId, state);
+  if (generation !== cache.generation) return state; // changed meanwhile: use it once, keep nothing
+  cache.projects.delete(projectId);
+  if (cache.projects.size >= MAX_CACHED_PROJECTS) cache.projects.delete(cache.projects.keys().next().value!);
+  cache.projects.set(projectId, state);
   return state;
 }
 

@@ -63,8 +63,8 @@ export async function putTopic(
     resourceType: 'topic',
     resourceId: urn,
     resourceName: input.name,
-    request: { endpoint: input.endpoint },
-    response: topic,
+    // Not the endpoint: readers see audit traces, and a webhook URL may hold a secret.
+    response: { topic_urn: topic.topic_urn, name: topic.name },
     code: created ? 201 : 200,
   });
   return { topic, created };
