@@ -1,5 +1,5 @@
 import type { TraceRow } from '../../store/schema/traces';
-import { FILTER_COLUMNS, type FilterName, findTrace, selectTraces } from '../../store/trace-queries';
+import { FILTERS, type FilterName, findTrace, selectTraces } from '../../store/trace-queries';
 import type { Deps } from '../deps';
 import { badField } from '../errors';
 import type { Trace, TraceQuery } from './schema';
@@ -45,45 +45,53 @@ export function toApiTrace(row: TraceRow): Trace {
 
 /**
  * The time window of a query: `to` defaults to now, `from` to `to` − 1 h; both are clamped to
- * the last 7 days. `from > to` (as sent) is a client error.
+ * the last 7 days. A `from` later than `to` (as sent, or than now when `to` is not sent) is a
+ * client error rather than an empty page.
  */
 export function queryWindow(
   query: Pick<TraceQuery, 'from' | 'to'>,
   now: number,
 ): { from: number; to: number } {
-  if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
-    throw badField('from', 'must not be later than to');
+  const requestedTo = query.to ?? now;
+  if (query.from !== undefined && query.from > requestedTo) {
+    throw badField(
+      'from',
+      query.to === undefined ? 'must not be in the future' : 'must not be later than to',
+    );
   }
   const oldest = now - QUERY_WINDOW_MS;
   const clamp = (t: number) => Math.min(Math.max(t, oldest), now);
-  const to = clamp(query.to ?? now);
+  const to = clamp(requestedTo);
   const from = clamp(query.from ?? to - HOUR_MS);
   return { from, to: Math.max(from, to) };
 }
 
-/** One page of traces, newest first (reference §3.1 and DESIGN §3). */
+/** One page of traces, newest first by (`time`, ingestion order) (reference §3.1 and DESIGN §3). */
 export async function queryTraces(
   deps: Pick<Deps, 'db' | 'clock'>,
   projectId: string,
   query: TraceQuery,
 ): Promise<TracePage> {
+  const now = deps.clock();
   if (query.trace_id !== undefined) {
-    // `trace_id` overrides every other criterion.
+    // `trace_id` overrides every other criterion, but not the 7 days that are queryable.
     const row = await findTrace(deps.db, projectId, query.trace_id);
-    return { traces: row ? [toApiTrace(row)] : [], meta_data: { count: row ? 1 : 0, marker: null } };
+    const found = row && row.time >= now - QUERY_WINDOW_MS ? [toApiTrace(row)] : [];
+    return { traces: found, meta_data: { count: found.length, marker: null } };
   }
-  const { from, to } = queryWindow(query, deps.clock());
-  let after: { time: number; traceId: string } | undefined;
+  const { from, to } = queryWindow(query, now);
+  let after: { time: number; seq: number } | undefined;
   if (query.next !== undefined) {
     const anchor = await findTrace(deps.db, projectId, query.next);
     if (!anchor) throw badField('next', 'names no trace of this project');
-    after = { time: anchor.time, traceId: anchor.traceId };
+    after = { time: anchor.time, seq: anchor.seq };
   }
   const equals: Partial<Record<FilterName, string>> = {};
-  for (const name of Object.keys(FILTER_COLUMNS) as FilterName[]) {
+  for (const name of Object.keys(FILTERS) as FilterName[]) {
     const value = query[name];
     if (value !== undefined) equals[name] = value;
   }
+  // One row more than asked tells whether there is a next page.
   const rows = await selectTraces(deps.db, { projectId, from, to, after, equals }, query.limit + 1);
   const page = rows.slice(0, query.limit).map(toApiTrace);
   const more = rows.length > query.limit;

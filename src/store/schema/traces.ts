@@ -1,12 +1,27 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, type SQLiteColumn, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * Width of a time slot (15 min): the leading key of the slotted indexes, see `traces` below.
+ * Queries must use exactly the expression `slotOf(time)` to match those indexes.
+ */
+export const SLOT_MS = 900_000;
+
+/** The SQL expression of a trace's time slot, as the slotted indexes are declared on it. */
+export const slotOf = (time: SQLiteColumn) => sql`(${time} / 900000)`;
 
 /**
  * Traces. `seq` is the ingestion order (AUTOINCREMENT so it never goes back, even after
- * retention empties the table): transfer cursors and retention are expressed in it.
+ * retention empties the table): transfer cursors and retention are expressed in it, and it breaks
+ * ties of `time` in queries (newest first by `time, seq`), so every index below, which ends with
+ * `time` and the implicit rowid, delivers rows in query order without a sort.
  *
- * Every query filter has an index that starts with `project_id`, then the filtered column,
- * and ends with the sort key `time` — see docs/adr/0001-trace-storage.md.
+ * Filters with few distinct values (tracker, service, resource type, rating, code) get
+ * `(project_id, column, time)`: new rows land on one hot page per value. Filters with many
+ * values get `(project_id, slot, column, time)` instead, so new rows land in the small region of
+ * the current 15-minute slot rather than all over the index — random inserts into large indexes
+ * were what made ingest slow. Queries walk the slots newest first. See
+ * docs/adr/0001-trace-storage.md for the figures.
  */
 export const traces = sqliteTable(
   'traces',
@@ -42,22 +57,27 @@ export const traces = sqliteTable(
   (t) => [
     uniqueIndex('traces_project_trace_id').on(t.projectId, t.traceId),
     index('traces_project_time').on(t.projectId, t.time),
+    index('traces_tracker_time').on(t.projectId, t.trackerName, t.time),
     index('traces_service_time').on(t.projectId, t.serviceType, t.time),
     index('traces_resource_type_time').on(t.projectId, t.resourceType, t.time),
-    index('traces_trace_name_time').on(t.projectId, t.traceName, t.time),
     index('traces_rating_time').on(t.projectId, t.traceRating, t.time),
-    index('traces_user_time').on(t.projectId, t.userName, t.time).where(sql`${t.userName} IS NOT NULL`),
-    index('traces_resource_id_time')
-      .on(t.projectId, t.resourceId, t.time)
-      .where(sql`${t.resourceId} IS NOT NULL`),
-    index('traces_resource_name_time')
-      .on(t.projectId, t.resourceName, t.time)
-      .where(sql`${t.resourceName} IS NOT NULL`),
-    index('traces_source_ip_time').on(t.projectId, t.sourceIp, t.time).where(sql`${t.sourceIp} IS NOT NULL`),
-    index('traces_request_id_time')
-      .on(t.projectId, t.requestId, t.time)
-      .where(sql`${t.requestId} IS NOT NULL`),
     index('traces_code_time').on(t.projectId, t.code, t.time).where(sql`${t.code} IS NOT NULL`),
+    index('traces_trace_name_slot').on(t.projectId, slotOf(t.time), t.traceName, t.time),
+    index('traces_user_slot')
+      .on(t.projectId, slotOf(t.time), t.userName, t.time)
+      .where(sql`${t.userName} IS NOT NULL`),
+    index('traces_source_ip_slot')
+      .on(t.projectId, slotOf(t.time), t.sourceIp, t.time)
+      .where(sql`${t.sourceIp} IS NOT NULL`),
+    index('traces_resource_id_slot')
+      .on(t.projectId, slotOf(t.time), t.resourceId, t.time)
+      .where(sql`${t.resourceId} IS NOT NULL`),
+    index('traces_resource_name_slot')
+      .on(t.projectId, slotOf(t.time), t.resourceName, t.time)
+      .where(sql`${t.resourceName} IS NOT NULL`),
+    index('traces_request_id_slot')
+      .on(t.projectId, slotOf(t.time), t.requestId, t.time)
+      .where(sql`${t.requestId} IS NOT NULL`),
   ],
 );
 
