@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
@@ -208,6 +208,36 @@ describe('digest job', () => {
     expect((await readDigests(env.deps)).map((d) => d.doc.digest_end)).toEqual([true]);
     const [first] = await readDigests(env.deps, 'other-bucket');
     expect(first!.doc).toMatchObject({ previous_digest_object: '', digest_bucket: 'other-bucket' });
+  });
+
+  it('lets a chain go when its bucket was deleted, and starts one in the new bucket', async () => {
+    await configureTracker(env.deps, env.projectId);
+    await run(at(0, 10));
+    await run(at(1, 0));
+    rmSync(join(env.deps.config.CTS_DATA_DIR, 'buckets', BUCKET), { recursive: true });
+    await configureTracker(env.deps, env.projectId, { bucketName: 'new-bucket' });
+    expect(await run(at(1, 10))).toMatchObject({ written: 0, started: 1, failures: [] });
+    await run(at(2, 0));
+    const [first] = await readDigests(env.deps, 'new-bucket');
+    expect(first!.doc).toMatchObject({
+      digest_start_time: '2026-11-24T13-10-00Z',
+      previous_digest_object: '',
+    });
+  });
+
+  it('serves the public keys to readers only, and documents the route', async () => {
+    await configureTracker(env.deps, env.projectId);
+    await run(at(0, 10));
+    const path = `/v3/${env.projectId}/digest-public-keys`;
+    expect((await env.call('GET', path, { key: env.keys.reporter })).status).toBe(403);
+    expect((await env.call('GET', path, { key: null })).status).toBe(401);
+    const res = await env.call('GET', path, { key: env.keys.reader });
+    const [key] = (await res.json()).public_keys;
+    expect(key).toMatchObject({ algorithm: 'SHA256withRSA', status: 'active', valid_to: null });
+    expect(key.public_key).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    expect(key.valid_from).toBe(new Date(at(0, 10)).toISOString());
+    const doc = await (await env.call('GET', '/openapi.json', { key: null })).json();
+    expect(doc.paths['/v3/{project_id}/digest-public-keys']).toBeDefined();
   });
 
   it('catches up missed hours in bounded runs', async () => {

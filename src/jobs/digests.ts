@@ -1,6 +1,8 @@
 import type { Deps } from '../domain/deps';
 import { currentSigner } from '../domain/digests/signing-keys';
 import {
+  abandonChain,
+  closeHead,
   type DigestRow,
   digestCandidates,
   latestDigest,
@@ -10,6 +12,7 @@ import {
   type TrackerRow,
   uncoveredFiles,
 } from '../store/digest-queries';
+import { BucketError } from '../transfer/bucket';
 import {
   buildSignedDigest,
   digestKey,
@@ -48,6 +51,20 @@ interface DigestPlan {
   previous: PreviousDigest | null;
   /** Absent when the tracker is gone (an orphaned chain). */
   trackerId?: string;
+}
+
+/**
+ * Ends a chain with its ending digest — unless its bucket is gone (the tracker moved on to another
+ * bucket, or was turned off, after the old one was deleted): then no digest can be written there
+ * and the chain is let go, or it would block the tracker's new chain forever.
+ */
+async function endOrAbandon(end: () => Promise<unknown>, abandon: () => Promise<void>): Promise<void> {
+  try {
+    await end();
+  } catch (error) {
+    if (!(error instanceof BucketError && error.failure === 'noBucket')) throw error;
+    await abandon();
+  }
 }
 
 /** A digest window ends at the next full UTC hour after it starts. */
@@ -114,10 +131,17 @@ export async function runDigests(
     }
   };
 
+  // Trackers whose old chain is still open: a new chain waits until it has ended.
+  const pendingOrphans = new Set<string>();
   for (const head of orphans) {
-    if (budget <= 0) break;
+    pendingOrphans.add(`${head.projectId}/${head.trackerName}`);
+    if (budget <= 0) continue;
     await attempt(head.projectId, head.trackerName, async () => {
-      await write(orphanEnding(head, now));
+      await endOrAbandon(
+        () => write(orphanEnding(head, now)),
+        () => closeHead(deps.db, head.id),
+      );
+      pendingOrphans.delete(`${head.projectId}/${head.trackerName}`);
     });
   }
   for (const tracker of candidates) {
@@ -128,7 +152,10 @@ export async function runDigests(
     await attempt(tracker.projectId, tracker.trackerName, async () => {
       let chainOpen = tracker.digestWindowStart !== null;
       if (chainOpen && (!wantsChain(tracker) || tracker.bucketName !== tracker.lastDigestBucket)) {
-        await write(endingPlan(tracker, now));
+        await endOrAbandon(
+          () => write(endingPlan(tracker, now)),
+          () => abandonChain(deps.db, tracker.id),
+        );
         chainOpen = false;
       } else if (chainOpen) {
         let start = tracker.digestWindowStart!;
@@ -140,12 +167,20 @@ export async function runDigests(
         }
         if (windowEnd(start) <= now) summary.behind++;
       }
-      if (!chainOpen && wantsChain(tracker)) {
+      if (
+        !chainOpen &&
+        wantsChain(tracker) &&
+        !pendingOrphans.has(`${tracker.projectId}/${tracker.trackerName}`)
+      ) {
         const bucket = tracker.bucketName!;
         const before = await latestDigest(deps.db, { ...tracker, bucket });
-        // An older chain in this bucket not ended yet (an orphan over budget): end it first.
-        if (before && !before.isEnd) return;
-        await startChain(deps.db, tracker.id, { start: now, bucket, previous: before });
+        // The new chain links to the ending digest of the tracker's last chain in this bucket, so
+        // that the whole history verifies as one chain (not to a chain let go without one).
+        await startChain(deps.db, tracker.id, {
+          start: now,
+          bucket,
+          previous: before?.isEnd ? before : undefined,
+        });
         summary.started++;
       }
     });

@@ -108,6 +108,19 @@ export async function startChain(
     .where(eq(trackers.id, trackerId));
 }
 
+/** Lets a tracker's chain go without an ending digest (its bucket is gone). */
+export async function abandonChain(db: Db, trackerId: string): Promise<void> {
+  await db
+    .update(trackers)
+    .set({ digestWindowStart: null, digestChainStart: null })
+    .where(eq(trackers.id, trackerId));
+}
+
+/** Stops treating a digest as an open chain head (an orphaned chain whose bucket is gone). */
+export async function closeHead(db: Db, digestId: number): Promise<void> {
+  await db.update(digests).set({ isHead: false }).where(eq(digests.id, digestId));
+}
+
 // One bound parameter per id; stay far below SQLite's limit.
 const ID_CHUNK = 500;
 
