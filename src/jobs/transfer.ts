@@ -1,5 +1,5 @@
 import { selectTransferringTrackers, setTransferStatus, type TrackerRow } from '../store/tracker-queries';
-import { countInRange, fixPlan, pageEnd } from '../store/transfer-queries';
+import { countBacklog, fixPlan, pageEnd } from '../store/transfer-queries';
 import { BucketError } from '../transfer/bucket';
 import { type TransferDeps, transferPage } from './transfer-page';
 
@@ -107,7 +107,7 @@ async function transferTracker(
       bucketName: tracker.bucketName!,
     });
   }
-  result.backlog = await countInRange(deps.db, { ...range, afterSeq: cursor });
+  result.backlog = await countBacklog(deps.db, { ...range, afterSeq: cursor });
   return result;
 }
 

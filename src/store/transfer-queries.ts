@@ -90,9 +90,27 @@ export async function pageEnd(db: Db, range: TraceRange, size: number): Promise<
   return last?.seq ?? undefined;
 }
 
-/** How many traces of the range there are. */
-export async function countInRange(db: Db, range: TraceRange): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(traces).where(inRange(range));
+/** Up to this many waiting traces are counted exactly (through the table, by tracker). */
+const EXACT_BACKLOG = 10_000;
+
+/**
+ * How many traces wait after the cursor. Counting a large backlog through the table would read
+ * every waiting row; beyond 10,000 the count comes from a project index instead (index-only), so
+ * it then also includes any of the project's traces reported under another tracker name.
+ */
+export async function countBacklog(db: Db, range: TraceRange): Promise<number> {
+  const waiting = db
+    .select({ one: sql`1` })
+    .from(traces)
+    .where(inRange(range))
+    .limit(EXACT_BACKLOG)
+    .as('waiting');
+  const [bounded] = await db.select({ n: sql<number>`count(*)` }).from(waiting);
+  if ((bounded?.n ?? 0) < EXACT_BACKLOG) return bounded?.n ?? 0;
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(traces)
+    .where(and(eq(traces.projectId, range.projectId), gt(traces.seq, range.afterSeq)));
   return row?.n ?? 0;
 }
 

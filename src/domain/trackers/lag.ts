@@ -1,5 +1,5 @@
 import { selectTrackers } from '../../store/tracker-queries';
-import { countInRange, firstInRange } from '../../store/transfer-queries';
+import { countBacklog, firstInRange } from '../../store/transfer-queries';
 import type { Deps } from '../deps';
 
 /** How far a tracker's transfer is behind (for the console's Tracker List). */
@@ -36,7 +36,7 @@ export async function getTransferLag(deps: Pick<Deps, 'db'>, projectId: string):
         status: row.status,
         detail: row.status === 'error' ? (row.detail ?? 'noBucket') : null,
         transferring,
-        backlog: first ? await countInRange(deps.db, range) : 0,
+        backlog: first ? await countBacklog(deps.db, range) : 0,
         oldestPending: first ? { time: first.time, recordTime: first.recordTime } : null,
         lastTransferAt: row.lastTransferAt,
         lastError: row.status === 'error' ? row.lastError : null,
