@@ -88,7 +88,9 @@ it('creates a rule in the browser, shows its delivery, then disables and deletes
   const res = await fetch(`${server.url}/v3/${PROJECT}/traces`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Auth-Token': ADMIN_TOKEN },
-    body: JSON.stringify({ traces: [aTrace({ trace_id: 'b1', trace_name: 'deleteServer' })] }),
+    body: JSON.stringify({
+      traces: [aTrace({ trace_id: 'b1', trace_name: 'deleteServer', time: Date.now() })],
+    }),
   });
   expect(res.status).toBe(201);
   await receiver.waitForRequests(1);

@@ -42,7 +42,11 @@ async function settle() {
 const ECS_OPERATIONS = {
   operation_type: 'customized',
   operations: [
-    { service_type: 'ECS', resource_type: 'ecs', trace_names: ['createServer', 'deleteServer', 'rebootServer'] },
+    {
+      service_type: 'ECS',
+      resource_type: 'ecs',
+      trace_names: ['createServer', 'deleteServer', 'rebootServer'],
+    },
   ],
 };
 

@@ -59,13 +59,17 @@ it('delivers right after the ingest under waitUntil, and retries from the cron',
   expect(res.status).toBe(201);
   const { secret } = (await res.json()) as { secret: string };
 
-  expect((await call('POST', '/traces', { traces: [aTrace({ trace_id: 'w1' })] })).status).toBe(201);
+  expect(
+    (await call('POST', '/traces', { traces: [aTrace({ trace_id: 'w1', time: Date.now() })] })).status,
+  ).toBe(201);
   await receiver.waitForRequests(1);
   expect(receiver.requests[0]!.event.id).toBe('w1');
   expect(signatureIsValid(secret, receiver.requests[0]!)).toBe(true);
 
   receiver.answer = (_, i) => (i === 1 ? 500 : 200);
-  expect((await call('POST', '/traces', { traces: [aTrace({ trace_id: 'w2' })] })).status).toBe(201);
+  expect(
+    (await call('POST', '/traces', { traces: [aTrace({ trace_id: 'w2', time: Date.now() })] })).status,
+  ).toBe(201);
   await receiver.waitForRequests(2);
   const worker = await mf.getWorker('cts');
   await worker.scheduled({ cron: '*/5 * * * *', scheduledTime: new Date(Date.now() + 3_600_000) });
