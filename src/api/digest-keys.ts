@@ -10,12 +10,9 @@ const PublicKeySchema = z
     public_key: z.string().openapi({ description: 'The RSA public key, SubjectPublicKeyInfo PEM.' }),
     algorithm: z.literal('SHA256withRSA'),
     valid_from: z.string().openapi({ example: '2026-11-24T12:00:00.000Z' }),
-    valid_to: z
-      .string()
-      .nullable()
-      .openapi({
-        description: 'When the key was retired (it signs no digest ending later); null = current.',
-      }),
+    valid_to: z.string().nullable().openapi({
+      description: 'When the key was retired (it signs no digest ending later); null = current.',
+    }),
     status: z.enum(['active', 'retired']),
   })
   .openapi('DigestPublicKey');

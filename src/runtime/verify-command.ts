@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Config, parseConfig } from '../config';
 import { listSigningKeys } from '../store/signing-key-queries';
-import type { Bucket } from '../transfer/bucket';
+import { type Bucket, BucketError } from '../transfer/bucket';
 import { importVerifiers, pemBlocks } from '../transfer/digest-signing';
 import { type TrustedKey, type VerifyProgress, verifyArchive } from '../verify/verify';
 import { folderBucket } from './folder-bucket';
@@ -148,7 +148,12 @@ export async function verifyCommand(
     return result.ok ? 0 : 1;
   } catch (error) {
     io.progress?.('', true);
-    if (error instanceof VerifyUsageError || (error instanceof Error && error.name === 'ConfigError')) {
+    // Nothing could be checked (bad flags or settings, bucket unreachable): not a verdict.
+    if (
+      error instanceof VerifyUsageError ||
+      error instanceof BucketError ||
+      (error instanceof Error && error.name === 'ConfigError')
+    ) {
       io.err(error.message);
       return 2;
     }
