@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/domain/crypto';
+import { rotateSigningKey } from '../src/domain/digests/signing-keys';
 import { runDigests } from '../src/jobs/digests';
 import { signingKeys, trackers, transferredFiles } from '../src/store/schema';
 import { HOUR_MS, signingString } from '../src/transfer/digest';
-import { importVerifiers, verifyString } from '../src/transfer/digest-signing';
+import { generateSigner, importVerifiers, verifyString } from '../src/transfer/digest-signing';
 import { makeTestEnv, type TestEnv } from './helpers/app';
 import { BUCKET, configureTracker, putTraceFile, readDigests } from './helpers/digests';
 
@@ -38,6 +39,11 @@ describe('digest job', () => {
     const summary = await run(at(3));
     expect(summary).toMatchObject({ written: 0, started: 0 });
     expect(await env.deps.db.select().from(signingKeys)).toEqual([]);
+    // Asking for the public keys makes the key, so that it can be fetched before the first digest.
+    const { public_keys } = await (await env.call('GET', `/v3/${env.projectId}/digest-public-keys`)).json();
+    expect(public_keys).toHaveLength(1);
+    expect(await runDigests(env.deps, { now: at(4) })).toMatchObject({ written: 0 });
+    expect(await env.deps.db.select().from(signingKeys)).toHaveLength(1);
   });
 
   it('starts a chain, writes hourly digests (empty ones too) and links them', async () => {
@@ -238,6 +244,41 @@ describe('digest job', () => {
     expect(key.valid_from).toBe(new Date(at(0, 10)).toISOString());
     const doc = await (await env.call('GET', '/openapi.json', { key: null })).json();
     expect(doc.paths['/v3/{project_id}/digest-public-keys']).toBeDefined();
+  });
+
+  it('rotates a generated key: new digests name the new key, the old one stays published', async () => {
+    await configureTracker(env.deps, env.projectId);
+    await run(at(0, 10));
+    await run(at(1, 0));
+    env.clock.set(at(1, 30));
+    const rotated = await rotateSigningKey(env.deps);
+    await run(at(2, 0));
+    const [before, after] = await readDigests(env.deps);
+    expect(after!.doc.public_key_fingerprint).toBe(rotated.fingerprint);
+    expect(before!.doc.public_key_fingerprint).not.toBe(rotated.fingerprint);
+    const { public_keys } = await (await env.call('GET', `/v3/${env.projectId}/digest-public-keys`)).json();
+    expect(
+      public_keys.map((k: { fingerprint: string; status: string; valid_to: string | null }) => [
+        k.fingerprint,
+        k.status,
+        k.valid_to,
+      ]),
+    ).toEqual([
+      [before!.doc.public_key_fingerprint, 'retired', new Date(at(1, 30)).toISOString()],
+      [rotated.fingerprint, 'active', null],
+    ]);
+    // Both digests still verify under their own published key.
+    for (const digest of [before!, after!]) {
+      const key = public_keys.find(
+        (k: { fingerprint: string }) => k.fingerprint === digest.doc.public_key_fingerprint,
+      );
+      const [verifier] = await importVerifiers(key.public_key);
+      const text = signingString(digest.doc, await sha256Hex(digest.body));
+      expect(await verifyString(verifier!.publicKey, text, digest.metadata.signature!)).toBe(true);
+    }
+    // A configured key is rotated by configuring another one, not by this.
+    env.deps.config.CTS_SIGNING_KEY = (await generateSigner()).privateKeyPem;
+    await expect(rotateSigningKey(env.deps)).rejects.toThrow(/CTS_SIGNING_KEY/);
   });
 
   it('catches up missed hours in bounded runs', async () => {

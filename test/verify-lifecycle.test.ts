@@ -201,6 +201,9 @@ describe('a tracker life in one archive', () => {
     expect(failed.stdout).toContain(`Trace file ${victim} INVALID: missing\n`);
     expect(failed.stderr).toBe('');
 
+    const keys = await run(process.execPath, ['bin/cts.mjs', 'signing-keys', 'list'], { env });
+    expect(keys.stdout).toMatch(/^[0-9a-f]{64} {2}retired {2}from .+ to .+\n[0-9a-f]{64} {2}active {3}from /);
+
     const usage = await run(process.execPath, [...base], { env }).catch((error) => error);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('Give exactly one of --bucket NAME or --dir PATH.');

@@ -38,5 +38,5 @@ const listRoute = createRoute({
 });
 
 export const digestKeyRoutes = newRouter().openapi(listRoute, async (c) =>
-  c.json({ public_keys: await publicSigningKeys(c.get('deps')) }, 200),
+  c.json({ public_keys: await publicSigningKeys(c.get('deps'), { ensure: true }) }, 200),
 );

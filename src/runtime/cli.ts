@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config';
+import { publicSigningKeys, rotateSigningKey } from '../domain/digests/signing-keys';
 import {
   createApiKey,
   createProject,
@@ -26,6 +27,7 @@ Commands:
   jobs run [--now ISO_TIME]                   run the scheduled jobs once (transfer, retention, ...)
                                               and print their summary; safe while the server runs
 ${VERIFY_USAGE}
+  signing-keys list | rotate                  the keys that sign digests; rotate replaces a generated key
 
 Configuration comes from the same environment variables as the server (see README).`;
 
@@ -108,6 +110,22 @@ const commands: Record<string, Command> = {
     for (const k of await listApiKeys(d, need(flags, 'project'))) {
       console.log(`${k.id}  ${k.role.padEnd(8)}  ${k.name}${k.revokedAt ? '  (revoked)' : ''}`);
     }
+    return 0;
+  },
+  async 'signing-keys list'() {
+    const d = await deps();
+    for (const k of await publicSigningKeys(d))
+      console.log(
+        `${k.fingerprint}  ${k.status.padEnd(7)}  from ${k.valid_from}${k.valid_to ? ` to ${k.valid_to}` : ''}`,
+      );
+    return 0;
+  },
+  async 'signing-keys rotate'() {
+    const d = await deps();
+    const signer = await rotateSigningKey(d);
+    console.log(
+      `New digest signing key ${signer.fingerprint}; the previous one is retired and stays published.`,
+    );
     return 0;
   },
   async 'jobs run'(flags) {

@@ -98,10 +98,22 @@ export interface PublicSigningKey {
   status: 'active' | 'retired';
 }
 
-/** Every public key that signed or signs digests, oldest first; makes sure the current one exists. */
-export async function publicSigningKeys(deps: KeyDeps): Promise<PublicSigningKey[]> {
-  await currentSigner(deps);
-  return (await listSigningKeys(deps.db)).map((row) => ({
+/**
+ * Every public key that signed or signs digests, oldest first. Read-only — except that with
+ * `ensure`, a service that has no key yet makes it now, so that it can be fetched before the
+ * first digest. (Switching keys is left to the digest job: a caller with another configuration
+ * must not retire the key the service signs with.)
+ */
+export async function publicSigningKeys(
+  deps: KeyDeps,
+  options: { ensure?: boolean } = {},
+): Promise<PublicSigningKey[]> {
+  let rows = await listSigningKeys(deps.db);
+  if (options.ensure && rows.length === 0) {
+    await currentSigner(deps);
+    rows = await listSigningKeys(deps.db);
+  }
+  return rows.map((row) => ({
     fingerprint: row.fingerprint,
     public_key: row.publicKeyPem,
     algorithm: SIGNATURE_ALGORITHM,
