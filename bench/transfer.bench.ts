@@ -11,12 +11,12 @@
  *   BENCH_BUCKET=s3 npm run bench transfer      (s3rver on 127.0.0.1 instead of the filesystem)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { eq } from 'drizzle-orm';
+import { eq, getTableColumns } from 'drizzle-orm';
 import { parseConfig } from '../src/config';
 import { createProject } from '../src/domain/projects/projects';
 import { toTraceRow } from '../src/domain/traces/record';
@@ -29,28 +29,39 @@ import { silentLogger } from '../test/helpers/app';
 import { startS3rver } from '../test/helpers/s3rver';
 import { traceStream } from './lib/trace-data';
 
-const TRACES = Number(process.env.BENCH_TRACES ?? 1_000_000);
+const TRACES = Math.ceil(Number(process.env.BENCH_TRACES ?? 1_000_000) / 1000) * 1000;
 const BUCKET = 'bench-archive';
 const MB = 1024 * 1024;
 
+/** The process's peak resident memory so far (VmHWM), bytes. */
+function vmHwm(): number {
+  const match = readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+)/);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+const COLUMNS = Object.entries(getTableColumns(traces))
+  .filter(([key]) => key !== 'seq')
+  .map(([key, column]) => [key, column.name] as const);
+
+/** The backlog: multi-row INSERTs of 1,000 rows straight through the driver (not what is measured). */
 async function fill(dir: string): Promise<void> {
   const deps = await buildNodeDeps(parseConfig({ CTS_DATA_DIR: dir }), { logger: silentLogger });
   const project = await createProject(deps);
   await deps.db.update(trackers).set({ bucketName: BUCKET }).where(eq(trackers.projectId, project.id));
+  const row = `(${COLUMNS.map(() => '?').join(',')})`;
+  const insert = `INSERT INTO traces (${COLUMNS.map(([, name]) => name).join(',')}) VALUES ${Array(1000).fill(row).join(',')}`;
   const stream = traceStream(42, Date.UTC(2026, 10, 24), 500);
   const started = performance.now();
-  for (let done = 0; done < TRACES; ) {
-    // 10 statements of 1,000 rows per transaction.
-    const statements = [];
-    for (let i = 0; i < 10 && done < TRACES; i++) {
-      const n = Math.min(1000, TRACES - done);
-      const rows = stream
-        .take(n)
-        .map((t, j) => ({ ...toTraceRow(project.id, t, t.time + 1000), traceId: `b-${done + j}` }));
-      statements.push(deps.db.insert(traces).values(rows));
-      done += n;
+  for (let done = 0; done < TRACES; done += 1000) {
+    const args: Array<string | number | null> = [];
+    for (const [i, trace] of stream.take(1000).entries()) {
+      const values = {
+        ...toTraceRow(project.id, trace, trace.time + 1000),
+        traceId: `b-${done + i}`,
+      } as Record<string, unknown>;
+      for (const [key] of COLUMNS) args.push((values[key] as string | number | null | undefined) ?? null);
     }
-    await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+    await deps.db.$client.execute({ sql: insert, args });
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(`backlog: ${TRACES.toLocaleString('en')} traces written in ${seconds.toFixed(1)} s`);
@@ -90,6 +101,7 @@ async function transfer(dir: string): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
+  peakRss = Math.max(peakRss, vmHwm());
 
   // The ceiling: gzip of the very same JSON, file by file like the job, timed alone.
   const files = await deps.db.select().from(transferredFiles);
