@@ -11,13 +11,20 @@ export const SERVICE_TYPE = /^[A-Z0-9]{2,32}$/;
 export const RESOURCE_TYPE = /^[A-Za-z0-9._-]{1,64}$/;
 export const TRACKER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** No control characters (NUL and friends) in identifiers and short texts. */
+/**
+ * No control characters (NUL and friends) in identifiers and short texts, and no unpaired UTF-16
+ * surrogate: stored as UTF-8 it would silently become U+FFFD, and the trace would not come back
+ * as it was sent.
+ */
 const printable = (max: number) =>
   z
     .string()
     .max(max)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+    .regex(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+      /^(?:[^\u0000-\u001f\u007f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/,
+      'must not contain control characters or unpaired surrogates',
+    );
 
 /** Nesting depth of a JSON value, without recursion (a hostile body must not blow the stack). */
 export function jsonDepth(value: unknown): number {

@@ -1,0 +1,58 @@
+import type { Client } from '@libsql/client';
+
+export const CTS_CODE = /^CTS\.\d{4}$/;
+
+/** What is wrong with an error response, or undefined when it is a CTS error body (DESIGN §3). */
+export function ctsErrorProblem(
+  status: number,
+  contentType: string | null,
+  text: string,
+): string | undefined {
+  if (!contentType?.includes('application/json')) return `content-type ${contentType}, not JSON`;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'the body is not JSON';
+  }
+  const { error_code, error_msg } = (body ?? {}) as Record<string, unknown>;
+  if (typeof error_code !== 'string' || !CTS_CODE.test(error_code)) return `error_code ${String(error_code)}`;
+  if (typeof error_msg !== 'string' || error_msg === '') return 'error_msg is not a non-empty string';
+  if (status < 400) return `status ${status} with an error body`;
+  return undefined;
+}
+
+/** A short, printable excerpt of a request or response body for failure messages. */
+export function excerpt(value: unknown, max = 300): string {
+  const text =
+    typeof value === 'string'
+      ? value
+      : value instanceof Uint8Array
+        ? `<${value.length} bytes>`
+        : JSON.stringify(value);
+  if (text === undefined) return String(value);
+  const escaped = JSON.stringify(text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text);
+  return escaped;
+}
+
+/**
+ * Every row of every table (migrations bookkeeping excepted), as one comparable string per table.
+ * Rows are ordered by rowid, so two snapshots are equal exactly when nothing was inserted,
+ * updated or deleted.
+ */
+export async function snapshotTables(client: Client): Promise<Record<string, string>> {
+  const tables = await client.execute(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%drizzle%' ORDER BY name",
+  );
+  const snapshot: Record<string, string> = {};
+  for (const row of tables.rows) {
+    const name = String(row.name);
+    const rows = await client.execute(`SELECT * FROM "${name}" ORDER BY rowid`);
+    snapshot[name] = JSON.stringify(
+      rows.rows.map((r) => Object.values(r)),
+      (_, v) =>
+        typeof v === 'bigint' ? v.toString() : v instanceof ArrayBuffer ? Buffer.from(v).toString('hex') : v,
+    );
+  }
+  return snapshot;
+}
