@@ -33,6 +33,8 @@ export class ReportingClients {
       maxBatch: number;
       pauseMs: [number, number];
       retentionDays: number;
+      /** Replaces the default choice of `time` (old or recent by `oldShare`). */
+      timeFor?: (rng: Prng, now: number) => number;
     },
   ) {}
 
@@ -53,9 +55,11 @@ export class ReportingClients {
         resource_type: 'res',
         resource_id: `r-${this.rng.int(1, 50)}`,
         resource_name: `name ${id} ✓`,
-        time: old
-          ? now - (this.options.retentionDays + 1) * DAY_MS - this.rng.int(0, 3_600_000)
-          : now - this.rng.int(0, 600_000),
+        time: this.options.timeFor
+          ? this.options.timeFor(this.rng, now)
+          : old
+            ? now - (this.options.retentionDays + 1) * DAY_MS - this.rng.int(0, 3_600_000)
+            : now - this.rng.int(0, 600_000),
         user: { id: 'u', name: `user-${this.rng.int(1, 9)}`, domain: { id: 'd', name: 'acme' } },
         source_ip: '203.0.113.9',
         code: this.rng.pick([200, 201, '404', null]),
