@@ -17,8 +17,9 @@ export interface TrackerTransfer {
   files: number;
   traces: number;
   bytes: number;
-  /** Traces still waiting after this run. */
+  /** Traces still waiting after this run, counted up to 10,000 (then `backlogCapped`). */
   backlog: number;
+  backlogCapped: boolean;
   error?: string;
 }
 
@@ -26,11 +27,15 @@ export interface TransferSummary {
   files: number;
   traces: number;
   bytes: number;
-  /** Traces still waiting, over all trackers: the next runs continue from there. */
+  /** Traces still waiting, over all trackers (each counted up to 10,000): the next runs continue. */
   backlog: number;
+  /** Some tracker has more than 10,000 waiting: `backlog` is a lower bound. */
+  backlogCapped: boolean;
   trackers: TrackerTransfer[];
 }
 
+/** Waiting traces are counted up to this many: counting reads every row it counts. */
+const BACKLOG_COUNT_CAP = 10_000;
 /** Traces per page (one cursor step) at most, whatever the run's budget. */
 const MAX_PAGE = 100_000;
 
@@ -58,6 +63,7 @@ async function transferTracker(
     traces: 0,
     bytes: 0,
     backlog: 0,
+    backlogCapped: false,
   };
   let cursor = tracker.transferCursor;
   let plan =
@@ -107,7 +113,9 @@ async function transferTracker(
       bucketName: tracker.bucketName!,
     });
   }
-  result.backlog = await countBacklog(deps.db, { ...range, afterSeq: cursor });
+  const waiting = await countBacklog(deps.db, { ...range, afterSeq: cursor }, BACKLOG_COUNT_CAP);
+  result.backlog = waiting.count;
+  result.backlogCapped = waiting.capped;
   return result;
 }
 
@@ -118,7 +126,14 @@ async function transferTracker(
  * A bucket failure puts the tracker in `status: "error"`; its next successful run clears it.
  */
 export async function runTransfer(deps: TransferDeps, options: JobOptions): Promise<TransferSummary> {
-  const summary: TransferSummary = { files: 0, traces: 0, bytes: 0, backlog: 0, trackers: [] };
+  const summary: TransferSummary = {
+    files: 0,
+    traces: 0,
+    bytes: 0,
+    backlog: 0,
+    backlogCapped: false,
+    trackers: [],
+  };
   let budget = deps.config.CTS_TRANSFER_MAX_TRACES_PER_RUN;
   for (const tracker of await selectTransferringTrackers(deps.db)) {
     const result = await transferTracker(deps, tracker, options.now, budget);
@@ -127,6 +142,7 @@ export async function runTransfer(deps: TransferDeps, options: JobOptions): Prom
     summary.traces += result.traces;
     summary.bytes += result.bytes;
     summary.backlog += result.backlog;
+    summary.backlogCapped ||= result.backlogCapped;
     summary.trackers.push(result);
   }
   return summary;

@@ -1,3 +1,4 @@
+import type { InArgs } from '@libsql/client';
 import { and, asc, desc, eq, gt, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { traces } from './schema/traces';
@@ -62,12 +63,21 @@ export async function selectTraceJsonInRange(
   range: TraceRange,
   limit: number,
 ): Promise<TraceJsonRow[]> {
-  return db
+  const query = db
     .select({ seq: traces.seq, serviceType: traces.serviceType, time: traces.time, json: traceJson })
     .from(traces)
     .where(inRange(range))
     .orderBy(asc(traces.seq))
-    .limit(limit);
+    .limit(limit)
+    .toSQL();
+  // The transfer's hot loop: read through the client and skip drizzle's per-row result mapping.
+  const { rows } = await db.$client.execute({ sql: query.sql, args: query.params as InArgs });
+  return rows.map((row) => ({
+    seq: Number(row[0]),
+    serviceType: row[1] as string,
+    time: Number(row[2]),
+    json: row[3] as string,
+  }));
 }
 
 /**
@@ -90,28 +100,19 @@ export async function pageEnd(db: Db, range: TraceRange, size: number): Promise<
   return last?.seq ?? undefined;
 }
 
-/** Up to this many waiting traces are counted exactly (through the table, by tracker). */
-const EXACT_BACKLOG = 10_000;
-
 /**
- * How many traces wait after the cursor. Counting a large backlog through the table would read
- * every waiting row; beyond 10,000 the count comes from a project index instead (index-only), so
- * it then also includes any of the project's traces reported under another tracker name.
+ * How many traces wait after the cursor, counted up to `cap` (then `capped`). Counting reads each
+ * waiting row, so a huge backlog is only known to be at least `cap`: the cost stays bounded.
  */
-export async function countBacklog(db: Db, range: TraceRange): Promise<number> {
-  const waiting = db
-    .select({ one: sql`1` })
-    .from(traces)
-    .where(inRange(range))
-    .limit(EXACT_BACKLOG)
-    .as('waiting');
-  const [bounded] = await db.select({ n: sql<number>`count(*)` }).from(waiting);
-  if ((bounded?.n ?? 0) < EXACT_BACKLOG) return bounded?.n ?? 0;
-  const [row] = await db
-    .select({ n: sql<number>`count(*)` })
-    .from(traces)
-    .where(and(eq(traces.projectId, range.projectId), gt(traces.seq, range.afterSeq)));
-  return row?.n ?? 0;
+export async function countBacklog(
+  db: Db,
+  range: TraceRange,
+  cap: number,
+): Promise<{ count: number; capped: boolean }> {
+  const waiting = db.select({ one: sql`1` }).from(traces).where(inRange(range)).limit(cap).as('waiting');
+  const [row] = await db.select({ n: sql<number>`count(*)` }).from(waiting);
+  const count = row?.n ?? 0;
+  return { count, capped: count >= cap };
 }
 
 /** The first trace of the range (the oldest waiting, in ingestion order). */

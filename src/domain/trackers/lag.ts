@@ -1,5 +1,5 @@
 import { selectTrackers } from '../../store/tracker-queries';
-import { countBacklog, firstInRange } from '../../store/transfer-queries';
+import { countBacklog, firstInRange, type TraceRange } from '../../store/transfer-queries';
 import type { Deps } from '../deps';
 
 /** How far a tracker's transfer is behind (for the console's Tracker List). */
@@ -10,14 +10,24 @@ export interface TransferLag {
   detail: string | null;
   /** Whether transfer is configured and running (a bucket, and not disabled). */
   transferring: boolean;
-  /** Traces recorded but not yet in the bucket; 0 when not transferring. */
+  /** Traces recorded but not yet in the bucket (counted up to 100,000); 0 when not transferring. */
   backlog: number;
+  /** The backlog is at least `backlog` (counting stopped there): show it as "100,000+". */
+  backlogCapped: boolean;
   /** The oldest untransferred trace (first in ingestion order), or null when caught up. */
   oldestPending: { time: number; recordTime: number } | null;
   /** When a file was last written (epoch ms), or null. */
   lastTransferAt: number | null;
   /** The last transfer failure's message while `status` is `error`. */
   lastError: string | null;
+}
+
+/** Counting stops here: beyond it a console page would read the whole backlog to show a number. */
+const LAG_COUNT_CAP = 100_000;
+
+async function backlogOf(deps: Pick<Deps, 'db'>, range: TraceRange) {
+  const { count, capped } = await countBacklog(deps.db, range, LAG_COUNT_CAP);
+  return { backlog: count, backlogCapped: capped };
 }
 
 /**
@@ -36,7 +46,7 @@ export async function getTransferLag(deps: Pick<Deps, 'db'>, projectId: string):
         status: row.status,
         detail: row.status === 'error' ? (row.detail ?? 'noBucket') : null,
         transferring,
-        backlog: first ? await countBacklog(deps.db, range) : 0,
+        ...(first ? await backlogOf(deps, range) : { backlog: 0, backlogCapped: false }),
         oldestPending: first ? { time: first.time, recordTime: first.recordTime } : null,
         lastTransferAt: row.lastTransferAt,
         lastError: row.status === 'error' ? row.lastError : null,
