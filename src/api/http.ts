@@ -102,6 +102,18 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
         new CtsError(400, 'CTS.0003', `The message body is empty or invalid. ${error.message}`),
       );
     }
+    // zod-openapi's media-type gate: CTS answers a body it cannot read with 400 CTS.0003.
+    if (error.status === 415) {
+      return errorJson(
+        c,
+        new CtsError(
+          400,
+          'CTS.0003',
+          'The message body is empty or invalid. Content-Type must be application/json.',
+          [{ field: 'Content-Type', message: 'must be application/json' }],
+        ),
+      );
+    }
     return error.getResponse();
   }
   const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';

@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { TypedResponse } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { JSONParsed } from 'hono/utils/types';
 import { CtsError } from '../domain/errors';
-import { queryTraces } from '../domain/traces/query';
+import { queryTraceJson } from '../domain/traces/query';
 import { recordTraces } from '../domain/traces/record';
 import { ReportTracesSchema, TraceQuerySchema } from '../domain/traces/schema';
 import { canRead, canReport } from './auth';
@@ -54,6 +56,13 @@ const TraceSchema = z
   })
   .openapi('Trace');
 
+const TracePageSchema = z
+  .object({
+    traces: z.array(TraceSchema),
+    meta_data: z.object({ count: z.number().int(), marker: z.string().nullable() }),
+  })
+  .openapi('TracePage');
+
 const reportRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/traces',
@@ -102,10 +111,7 @@ const listRoute = createRoute({
       description: 'A page of traces',
       content: {
         'application/json': {
-          schema: z.object({
-            traces: z.array(TraceSchema),
-            meta_data: z.object({ count: z.number().int(), marker: z.string().nullable() }),
-          }),
+          schema: TracePageSchema,
         },
       },
     },
@@ -121,5 +127,12 @@ export const traceRoutes = newRouter()
   })
   .openapi(listRoute, async (c) => {
     const { project_id } = c.req.valid('param');
-    return c.json(await queryTraces(c.get('deps'), project_id, c.req.valid('query')), 200);
+    const page = await queryTraceJson(c.get('deps'), project_id, c.req.valid('query'));
+    // The traces are JSON texts already (built by SQLite): joined, not parsed and re-encoded.
+    const body = `{"traces":[${page.traces.join(',')}],"meta_data":${JSON.stringify(page.meta_data)}}`;
+    return c.body(body, 200, { 'Content-Type': 'application/json' }) as unknown as TypedResponse<
+      JSONParsed<z.output<typeof TracePageSchema>>,
+      200,
+      'json'
+    >;
   });

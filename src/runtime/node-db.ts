@@ -5,6 +5,7 @@ import { createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Config } from '../config';
 import { createDb, type Db, embeddedPragmas } from '../store/db';
+import { coalesceWrites } from '../store/write-queue';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -31,7 +32,10 @@ export async function openNodeDb(
     ...(embedded ? { concurrency: 1 } : {}),
   });
   if (embedded) await client.executeMultiple(embeddedPragmas(config.CTS_DATABASE_CACHE_MB));
-  return createDb(client);
+  const db = createDb(client);
+  // One process owns this client: concurrent trace writes may share transactions (group commit).
+  coalesceWrites(db);
+  return db;
 }
 
 /** Applies the generated migrations in `drizzle/`. */

@@ -1,5 +1,6 @@
 import type { TraceRow } from '../../store/schema/traces';
-import { FILTERS, type FilterName, findTrace, selectTraces } from '../../store/trace-queries';
+import { findTraceKey, selectTraceJsonById } from '../../store/trace-queries';
+import { FILTERS, type FilterName, selectTraces } from '../../store/trace-search';
 import type { Deps } from '../deps';
 import { badField } from '../errors';
 import type { Trace, TraceQuery } from './schema';
@@ -11,6 +12,12 @@ export const QUERY_WINDOW_MS = 7 * DAY_MS;
 
 export interface TracePage {
   traces: Trace[];
+  meta_data: { count: number; marker: string | null };
+}
+
+/** A page whose traces are still JSON texts (the API's shape), for responses that just pass them on. */
+export interface TraceJsonPage {
+  traces: string[];
   meta_data: { count: number; marker: string | null };
 }
 
@@ -72,19 +79,28 @@ export async function queryTraces(
   projectId: string,
   query: TraceQuery,
 ): Promise<TracePage> {
+  const page = await queryTraceJson(deps, projectId, query);
+  return { traces: page.traces.map((json) => JSON.parse(json) as Trace), meta_data: page.meta_data };
+}
+
+/** `queryTraces` with every trace as JSON text, built by the database. */
+export async function queryTraceJson(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  projectId: string,
+  query: TraceQuery,
+): Promise<TraceJsonPage> {
   const now = deps.clock();
   if (query.trace_id !== undefined) {
     // `trace_id` overrides every other criterion, but not the 7 days that are queryable.
-    const row = await findTrace(deps.db, projectId, query.trace_id);
-    const found = row && row.time >= now - QUERY_WINDOW_MS ? [toApiTrace(row)] : [];
+    const json = await selectTraceJsonById(deps.db, projectId, query.trace_id, now - QUERY_WINDOW_MS);
+    const found = json === undefined ? [] : [json];
     return { traces: found, meta_data: { count: found.length, marker: null } };
   }
   const { from, to } = queryWindow(query, now);
   let after: { time: number; seq: number } | undefined;
   if (query.next !== undefined) {
-    const anchor = await findTrace(deps.db, projectId, query.next);
-    if (!anchor) throw badField('next', 'names no trace of this project');
-    after = { time: anchor.time, seq: anchor.seq };
+    after = await findTraceKey(deps.db, projectId, query.next);
+    if (!after) throw badField('next', 'names no trace of this project');
   }
   const equals: Partial<Record<FilterName, string>> = {};
   for (const name of Object.keys(FILTERS) as FilterName[]) {
@@ -93,10 +109,7 @@ export async function queryTraces(
   }
   // One row more than asked tells whether there is a next page.
   const rows = await selectTraces(deps.db, { projectId, from, to, after, equals }, query.limit + 1);
-  const page = rows.slice(0, query.limit).map(toApiTrace);
-  const more = rows.length > query.limit;
-  return {
-    traces: page,
-    meta_data: { count: page.length, marker: more ? (page.at(-1)?.trace_id ?? null) : null },
-  };
+  const page = rows.slice(0, query.limit);
+  const marker = rows.length > query.limit ? (page.at(-1)?.trace_id ?? null) : null;
+  return { traces: page.map((row) => row.json), meta_data: { count: page.length, marker } };
 }

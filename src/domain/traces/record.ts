@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { NewTraceRow } from '../../store/schema/traces';
 import { insertTraces } from '../../store/trace-queries';
 import type { Deps } from '../deps';
+import { invalidRequest } from '../errors';
 import { deliverSoon } from '../notifications/delivery';
 import { planNotifications } from '../notifications/matching';
 import type { ReportedTrace } from './schema';
@@ -10,6 +11,21 @@ export interface RecordResult {
   trace_ids: string[];
   recorded: number;
   duplicates: number;
+}
+
+/**
+ * How far `time` may run ahead of the server clock (clock skew). A trace further in the future
+ * would stay out of every query window until then, and retention (by `time`) would never expire it.
+ */
+export const MAX_FUTURE_MS = 3_600_000;
+
+function rejectFutureTimes(batch: ReportedTrace[], now: number): void {
+  const details = batch.flatMap((trace, index) =>
+    trace.time > now + MAX_FUTURE_MS
+      ? [{ field: `traces[${index}].time`, message: 'must not be more than 1 hour after the server clock' }]
+      : [],
+  );
+  if (details.length > 0) throw invalidRequest(details);
 }
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
@@ -54,6 +70,7 @@ export async function recordTraces(
   batch: ReportedTrace[],
 ): Promise<RecordResult> {
   const now = deps.clock();
+  rejectFutureTimes(batch, now);
   const rows = batch.map((trace) => toTraceRow(projectId, trace, now));
   // Deliveries for matching rules are queued in the same batch as the traces (atomic).
   const notify = await planNotifications(deps, projectId, rows, now);
@@ -61,7 +78,7 @@ export async function recordTraces(
   if (notify.queued > 0) deliverSoon(deps);
   return {
     trace_ids: rows.map((row) => row.traceId),
-    recorded: inserted.size,
-    duplicates: rows.length - inserted.size,
+    recorded: inserted,
+    duplicates: rows.length - inserted,
   };
 }

@@ -118,10 +118,11 @@ export interface Trace {
   resource_url: string | null;
 }
 
-const epochMs = z.coerce
-  .number()
-  .int('must be an integer (epoch milliseconds)')
-  .min(0, 'must not be negative');
+/** A query-string epoch-ms timestamp: digits only (an empty or `1e12` value is a mistake, not 0). */
+const epochMs = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be epoch milliseconds (digits only)')
+  .transform(Number);
 
 /** Query parameters of `GET /v3/{project_id}/traces` (reference §3.1, plus our extra filters). */
 export const TraceQuerySchema = z.object({

@@ -1,0 +1,45 @@
+/** Shared by the trace benchmark's processes. */
+import { readFileSync } from 'node:fs';
+
+/** One query of the latency run, replayed against the store alone for the ceiling. */
+export interface QuerySample {
+  /** Filter name(s) joined by `+`, or `(none)`. */
+  name: string;
+  window: '7 days' | 'last hour';
+  /** A value no stored trace has (the walk over every slot of the window). */
+  absent: boolean;
+  from: number;
+  to: number;
+  limit: number;
+  equals: Record<string, string>;
+}
+
+/** The p-th percentile (nearest rank) of some durations. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Peak resident memory of a process (VmHWM), MiB. */
+export function peakRssMb(pid: number | 'self' = 'self'): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/);
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+export interface InsertResult {
+  rowsPerSecond: number;
+  /** Rows per second of each tenth of the run (the rate falls as the database grows). */
+  segments: number[];
+  peakRssMb: number;
+}
+export interface BatchResult {
+  tracesPerSecond: number;
+  recorded: number;
+  seconds: number;
+}
+export interface RateResult {
+  perSecond: number;
+}
+/** Latency per `filter|window|present-or-absent`, ms. */
+export type LatencyResult = Record<string, { p50: number; p95: number }>;

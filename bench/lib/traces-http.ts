@@ -1,0 +1,183 @@
+/**
+ * Child process of `bench/traces.bench.ts`: the HTTP clients, in their own process so that the
+ * server's single thread is what is measured.
+ *
+ *   batch  URL PROJECT KEY COUNT CLIENTS     report COUNT traces, 1,000 per call, CLIENTS at a time
+ *   single URL PROJECT KEY SECONDS CLIENTS   report one trace per call for SECONDS
+ *   health URL SECONDS CLIENTS               GET /health for SECONDS (the HTTP ceiling)
+ *   query  URL PROJECT KEY SAMPLES.json      query latency per filter; writes the samples it used
+ *
+ * Prints one JSON line with the result.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Trace } from '../../src/domain/traces/schema';
+import { traceStream } from './trace-data';
+import { percentile, type QuerySample } from './traces-common';
+
+const [mode = '', url = '', ...rest] = process.argv.slice(2);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+async function post(path: string, key: string, body: string): Promise<Response> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'X-Auth-Token': key, 'Content-Type': 'application/json' },
+    body,
+  });
+  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+async function batch(projectId: string, key: string, count: number, clients: number) {
+  const stream = traceStream(11, Date.now() - 7 * DAY + HOUR, Math.floor((7 * DAY - HOUR) / count));
+  let sent = 0;
+  let recorded = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (sent < count) {
+        const n = Math.min(1000, count - sent);
+        sent += n;
+        const res = await post(`/v3/${projectId}/traces`, key, JSON.stringify({ traces: stream.take(n) }));
+        recorded += ((await res.json()) as { recorded: number }).recorded;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { tracesPerSecond: Math.round(recorded / seconds), recorded, seconds };
+}
+
+/** Runs `call` from `clients` loops for `seconds`; returns completed calls per second. */
+async function forSeconds(seconds: number, clients: number, call: () => Promise<void>) {
+  let calls = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        await call();
+        calls++;
+      }
+    }),
+  );
+  return { perSecond: Math.round(calls / ((performance.now() - started) / 1000)) };
+}
+
+async function single(projectId: string, key: string, seconds: number, clients: number) {
+  const stream = traceStream(12, Date.now() - 60_000, 0);
+  return forSeconds(seconds, clients, async () => {
+    const res = await post(`/v3/${projectId}/traces`, key, JSON.stringify({ traces: stream.take(1) }));
+    await res.arrayBuffer();
+  });
+}
+
+async function health(seconds: number, clients: number) {
+  return forSeconds(seconds, clients, async () => {
+    const res = await fetch(`${url}/health`);
+    await res.arrayBuffer();
+  });
+}
+
+async function get(path: string, key: string): Promise<{ traces: Trace[] }> {
+  const res = await fetch(`${url}${path}`, { headers: { 'X-Auth-Token': key } });
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { traces: Trace[] };
+}
+
+/** Filter values of a trace, by query parameter name. */
+function valuesOf(trace: Trace): Record<string, string | null> {
+  return {
+    tracker_name: 'system',
+    service_type: trace.service_type,
+    user: trace.user?.name ?? null,
+    resource_id: trace.resource_id,
+    resource_name: trace.resource_name,
+    resource_type: trace.resource_type,
+    trace_name: trace.trace_name,
+    trace_rating: trace.trace_rating,
+    source_ip: trace.source_ip,
+    code: trace.code,
+    request_id: trace.request_id,
+  };
+}
+
+const SPECS: string[][] = [
+  [],
+  ...Object.keys(valuesOf({} as Trace)).map((name) => [name]),
+  ['service_type', 'trace_rating'],
+  ['resource_type', 'code'],
+  ['user', 'service_type'],
+];
+const ABSENT: Record<string, string> = { trace_rating: 'incident' };
+const SAMPLES = 200;
+const ABSENT_SAMPLES = 20;
+const LIMIT = 200;
+
+async function query(projectId: string, key: string, samplesFile: string) {
+  // Stored traces picked at random instants of the 7 days: their values are as frequent in the
+  // samples as in the data (a busy user is queried more often, as in real use).
+  const now = Date.now();
+  const picked: Trace[] = [];
+  while (picked.length < SAMPLES) {
+    const at = Math.floor(now - 7 * DAY + HOUR + Math.random() * (7 * DAY - 2 * HOUR));
+    const page = await get(`/v3/${projectId}/traces?from=${at}&to=${at + 60_000}&limit=1`, key);
+    if (page.traces[0]) picked.push(page.traces[0]);
+  }
+  const samples: QuerySample[] = [];
+  const times = new Map<string, number[]>();
+  for (const spec of SPECS) {
+    const name = spec.length === 0 ? '(none)' : spec.join('+');
+    const cases: Array<{ equals: Record<string, string>; absent: boolean }> = [];
+    for (const trace of picked) {
+      const values = valuesOf(trace);
+      if (spec.some((f) => values[f] === null)) continue;
+      cases.push({ equals: Object.fromEntries(spec.map((f) => [f, values[f]!])), absent: false });
+    }
+    if (spec.length === 1) {
+      for (let i = 0; i < ABSENT_SAMPLES; i++) {
+        cases.push({
+          equals: { [spec[0]!]: ABSENT[spec[0]!] ?? `absent-${i}` },
+          absent: spec[0] !== 'trace_rating',
+        });
+      }
+    }
+    for (const window of ['7 days', 'last hour'] as const) {
+      for (const { equals, absent } of cases) {
+        const to = Date.now();
+        const from = window === '7 days' ? to - 7 * DAY : to - HOUR;
+        const params = new URLSearchParams({ ...equals, limit: String(LIMIT) });
+        if (window === '7 days') {
+          params.set('from', String(from));
+          params.set('to', String(to));
+        }
+        const started = performance.now();
+        await get(`/v3/${projectId}/traces?${params}`, key);
+        const ms = performance.now() - started;
+        const bucket = `${name}|${window}|${absent ? 'absent' : 'present'}`;
+        times.set(bucket, [...(times.get(bucket) ?? []), ms]);
+        samples.push({ name, window, absent, from, to, limit: LIMIT, equals });
+      }
+    }
+  }
+  writeFileSync(samplesFile, JSON.stringify({ projectId, samples }));
+  return Object.fromEntries(
+    [...times].map(([bucket, ms]) => [
+      bucket,
+      { p50: percentile(ms, 50), p95: percentile(ms, 95), n: ms.length },
+    ]),
+  );
+}
+
+const [a = '', b = '', c = '', d = ''] = rest;
+const result =
+  mode === 'batch'
+    ? await batch(a, b, Number(c), Number(d))
+    : mode === 'single'
+      ? await single(a, b, Number(c), Number(d))
+      : mode === 'health'
+        ? await health(Number(a), Number(b))
+        : mode === 'query'
+          ? await query(a, b, c)
+          : undefined;
+if (!result) throw new Error(`unknown mode ${mode}`);
+console.log(JSON.stringify(result));

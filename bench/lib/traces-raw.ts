@@ -1,0 +1,128 @@
+/**
+ * Child process of `bench/traces.bench.ts`: the ceilings measured through the driver alone.
+ *
+ *   insert DIR COUNT tuned|naive   multi-row INSERTs of 1,000 rows (one transaction each)
+ *   single DIR COUNT               one-row INSERT transactions into the tuned database
+ *   query DIR SAMPLES.json         the query store function alone, for the samples of the HTTP run
+ *
+ * Prints one JSON line with the result. Runs with --expose-gc: @libsql/client prepares a statement
+ * per call and the bound values live until that statement object is garbage-collected, which a
+ * process allocating little JS never does (see docs/adr/0001-trace-storage.md).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient } from '@libsql/client';
+import { getTableColumns } from 'drizzle-orm';
+import { parseConfig } from '../../src/config';
+import { toTraceRow } from '../../src/domain/traces/record';
+import { migrateDb, openNodeDb } from '../../src/runtime/node-db';
+import { traces } from '../../src/store/schema/traces';
+import { selectTraces, type TraceFilter } from '../../src/store/trace-search';
+import { NAIVE_SCHEMA } from './naive-schema';
+import { traceStream } from './trace-data';
+import { peakRssMb, percentile, type QuerySample } from './traces-common';
+
+const [mode = '', dir = '', arg = '', variant = 'tuned'] = process.argv.slice(2);
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+const COLUMNS = Object.entries(getTableColumns(traces))
+  .filter(([key]) => key !== 'seq')
+  .map(([key, column]) => [key, column.name] as const);
+
+async function open(naive: boolean) {
+  if (!naive) {
+    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }));
+    await migrateDb(db);
+    return db.$client;
+  }
+  // The naive database: same driver and journal, default page cache, the schema of naive-schema.ts.
+  mkdirSync(dir, { recursive: true });
+  const client = createClient({ url: `file:${join(dir, 'cts.db')}`, concurrency: 1 } as never);
+  await client.executeMultiple('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+  await client.executeMultiple(NAIVE_SCHEMA);
+  return client;
+}
+
+async function insert(count: number, naive: boolean) {
+  const client = await open(naive);
+  const names = [...(naive ? ['id'] : []), ...COLUMNS.map(([, name]) => name)];
+  const row = `(${names.map(() => '?').join(',')})`;
+  const sql = `INSERT INTO traces (${names.join(',')}) VALUES ${Array(1000).fill(row).join(',')}`;
+  const stream = traceStream(7, Date.now() - 7 * 86_400_000, Math.floor((7 * 86_400_000) / count));
+  const segments: number[] = [];
+  let busyMs = 0;
+  let segmentMs = 0;
+  for (let done = 0; done < count; done += 1000) {
+    const args: Array<string | number | null> = [];
+    for (const trace of stream.take(1000)) {
+      const values = toTraceRow(PROJECT, trace, Date.now()) as Record<string, unknown>;
+      if (naive) args.push(crypto.randomUUID());
+      for (const [key] of COLUMNS) args.push((values[key] as string | number | null | undefined) ?? null);
+    }
+    // Only the database call is timed: generating the data is not the driver's work.
+    const started = performance.now();
+    await client.execute({ sql, args });
+    const ms = performance.now() - started;
+    busyMs += ms;
+    segmentMs += ms;
+    if ((done + 1000) % (count / 10) === 0) {
+      segments.push(Math.round(count / 10 / (segmentMs / 1000)));
+      segmentMs = 0;
+    }
+    if (done % 10_000 === 0) gc();
+  }
+  client.close();
+  return { rowsPerSecond: Math.round(count / (busyMs / 1000)), segments, peakRssMb: peakRssMb() };
+}
+
+async function single(count: number) {
+  const client = await open(false);
+  const names = COLUMNS.map(([, name]) => name);
+  const sql = `INSERT INTO traces (${names.join(',')}) VALUES (${names.map(() => '?').join(',')})`;
+  const stream = traceStream(8, Date.now() - 60_000, 1);
+  let busyMs = 0;
+  for (let i = 0; i < count; i++) {
+    const values = toTraceRow(PROJECT, stream.take(1)[0]!, Date.now()) as Record<string, unknown>;
+    const args = COLUMNS.map(([key]) => (values[key] as string | number | null | undefined) ?? null);
+    const started = performance.now();
+    await client.execute({ sql, args });
+    busyMs += performance.now() - started;
+    if (i % 5000 === 0) gc();
+  }
+  client.close();
+  return { perSecond: Math.round(count / (busyMs / 1000)) };
+}
+
+/** The store query alone for every sample of the HTTP run: the ceiling of (d). */
+async function query(samplesFile: string) {
+  const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }));
+  const { projectId, samples } = JSON.parse(readFileSync(samplesFile, 'utf8')) as {
+    projectId: string;
+    samples: QuerySample[];
+  };
+  const times = new Map<string, number[]>();
+  for (const sample of samples) {
+    const filter: TraceFilter = { projectId, from: sample.from, to: sample.to, equals: sample.equals };
+    const started = performance.now();
+    await selectTraces(db, filter, sample.limit + 1);
+    const ms = performance.now() - started;
+    const key = `${sample.name}|${sample.window}|${sample.absent ? 'absent' : 'present'}`;
+    times.set(key, [...(times.get(key) ?? []), ms]);
+  }
+  db.$client.close();
+  return Object.fromEntries(
+    [...times].map(([key, ms]) => [key, { p50: percentile(ms, 50), p95: percentile(ms, 95) }]),
+  );
+}
+
+const result =
+  mode === 'insert'
+    ? await insert(Number(arg), variant === 'naive')
+    : mode === 'single'
+      ? await single(Number(arg))
+      : mode === 'query'
+        ? await query(arg)
+        : undefined;
+if (!result) throw new Error(`unknown mode ${mode}`);
+console.log(JSON.stringify(result));

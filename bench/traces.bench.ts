@@ -1,0 +1,177 @@
+/**
+ * Recording and querying traces, each figure next to its ceiling measured in the same run:
+ *
+ *  (a) raw insert rate of the real schema through the same driver (@libsql/client, multi-row
+ *      INSERTs of 1,000 rows, one transaction each): the ceiling of (b); and the same for a naive
+ *      schema (random UUID key, one index per filter, default page cache);
+ *  (b) HTTP batch ingest through the real server (`src/runtime/main.ts` in its own process),
+ *      1,000 traces per call from BENCH_CLIENTS concurrent clients;
+ *  (c) single-trace reports per second, next to one-row INSERT transactions per second through the
+ *      driver and to `GET /health` per second (the HTTP ceiling);
+ *  (d) p50/p95 latency of every query filter (and a few combinations) through the API at the size
+ *      reached by (b), over the full 7-day window and over the default last hour, 200 traces a page,
+ *      next to the store query alone (the ceiling).
+ *
+ * Traces are ~1.1 KB with realistic distributions (bench/lib/trace-data.ts), spread over 7 days.
+ *
+ *   npm run bench traces              BENCH_TRACES=200000 npm run bench traces   (a quick run)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type BatchResult,
+  type InsertResult,
+  type LatencyResult,
+  peakRssMb,
+  type RateResult,
+} from './lib/traces-common';
+
+const TRACES = Number(process.env.BENCH_TRACES ?? 1_000_000);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const SINGLE_SECONDS = 10;
+const SINGLE_CLIENTS = 16;
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const KEY = `cts_bench_${crypto.randomUUID()}`;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'cts-bench-traces-'));
+
+/** Runs a bench child (`lib/traces-raw.ts` or `lib/traces-http.ts`) and returns its JSON line. */
+function child<T>(script: string, args: Array<string | number>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(root, 'bench/lib', script), ...args.map(String)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    proc.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) resolve(JSON.parse(line) as T);
+      else reject(new Error(`${script} ${args.join(' ')} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** The real server on a free port with its own data directory; resolves with its URL. */
+function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/runtime/main.ts')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        CTS_DATA_DIR: dataDir,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        CTS_ADMIN_TOKEN: KEY,
+        CTS_PROJECT_ID: PROJECT,
+        // No scheduled jobs (retention, transfer) in the middle of the measurements.
+        CTS_JOBS_INTERVAL_SECONDS: '86400',
+        CTS_RETENTION_DAYS: '30',
+      },
+    });
+    let out = '';
+    proc.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const url = out.match(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/)?.[1];
+      if (url) resolve({ url, proc });
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+  });
+}
+
+const n = (value: number) => Math.round(value).toLocaleString('en');
+const pct = (part: number, whole: number) => `${Math.round((100 * part) / whole)} %`;
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+console.log(`${n(TRACES)} traces of ~1.1 KB; data in ${dir}`);
+
+// (a) The ceilings: the same rows through the driver alone, into the real and a naive schema.
+const tuned = await child<InsertResult>('traces-raw.ts', ['insert', join(dir, 'tuned'), TRACES, 'tuned']);
+console.log(
+  `(a) raw insert, our schema:    ${n(tuned.rowsPerSecond)} rows/s  (per 10 %: ${tuned.segments.map(n).join(', ')}; peak RSS ${n(tuned.peakRssMb)} MiB)`,
+);
+const naive = await child<InsertResult>('traces-raw.ts', ['insert', join(dir, 'naive'), TRACES, 'naive']);
+console.log(
+  `    raw insert, naive schema:  ${n(naive.rowsPerSecond)} rows/s  (per 10 %: ${naive.segments.map(n).join(', ')}) — ours is ${(tuned.rowsPerSecond / naive.rowsPerSecond).toFixed(1)}x, ${(tuned.segments.at(-1)! / naive.segments.at(-1)!).toFixed(1)}x over the last 10 %`,
+);
+rmSync(join(dir, 'naive'), { recursive: true, force: true });
+const singleCeiling = await child<RateResult>('traces-raw.ts', ['single', join(dir, 'tuned'), 20_000]);
+rmSync(join(dir, 'tuned'), { recursive: true, force: true });
+
+// (b), (c), (d) through the real server.
+const server = await startServer(join(dir, 'server'));
+try {
+  const ingest = await child<BatchResult>('traces-http.ts', [
+    'batch',
+    server.url,
+    PROJECT,
+    KEY,
+    TRACES,
+    CLIENTS,
+  ]);
+  console.log(
+    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
+  );
+  const single = await child<RateResult>('traces-http.ts', [
+    'single',
+    server.url,
+    PROJECT,
+    KEY,
+    SINGLE_SECONDS,
+    SINGLE_CLIENTS,
+  ]);
+  const health = await child<RateResult>('traces-http.ts', [
+    'health',
+    server.url,
+    SINGLE_SECONDS,
+    SINGLE_CLIENTS,
+  ]);
+  console.log(
+    `(c) single-trace reports:      ${n(single.perSecond)} req/s  (${SINGLE_CLIENTS} clients) = ${pct(single.perSecond, singleCeiling.perSecond)} of one-row INSERT transactions (${n(singleCeiling.perSecond)}/s), ${pct(single.perSecond, health.perSecond)} of GET /health (${n(health.perSecond)} req/s)`,
+  );
+  const samplesFile = join(dir, 'samples.json');
+  const latency = await child<LatencyResult>('traces-http.ts', [
+    'query',
+    server.url,
+    PROJECT,
+    KEY,
+    samplesFile,
+  ]);
+  console.log(`    server peak RSS after (b)–(d): ${n(peakRssMb(server.proc.pid!))} MiB`);
+  server.proc.removeAllListeners('exit');
+  server.proc.kill('SIGTERM');
+  await new Promise((done) => server.proc.once('exit', done));
+  const ceiling = await child<LatencyResult>('traces-raw.ts', ['query', join(dir, 'server'), samplesFile]);
+
+  console.log(
+    `(d) query latency at ${n(TRACES + 0)} stored traces, 200 a page (API p50 / p95, and p95 of the store query alone):`,
+  );
+  const names = [...new Set(Object.keys(latency).map((key) => key.split('|')[0]!))];
+  const cell = (name: string, window: string, kind: string) => {
+    const api = latency[`${name}|${window}|${kind}`];
+    const raw = ceiling[`${name}|${window}|${kind}`];
+    return api ? `${ms(api.p50)} / ${ms(api.p95)} (${raw ? ms(raw.p95) : '?'})`.padEnd(28) : ''.padEnd(28);
+  };
+  console.log(
+    `    ${'filter'.padEnd(26)}${'7 days'.padEnd(28)}${'last hour'.padEnd(28)}absent value, 7 days`,
+  );
+  let worst = 0;
+  for (const name of names) {
+    console.log(
+      `    ${name.padEnd(26)}${cell(name, '7 days', 'present')}${cell(name, 'last hour', 'present')}${cell(name, '7 days', 'absent')}`,
+    );
+    for (const [key, value] of Object.entries(latency))
+      if (key.startsWith(`${name}|`)) worst = Math.max(worst, value.p95);
+  }
+  console.log(`    worst p95: ${ms(worst)} (target < 25 ms)`);
+} finally {
+  if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}

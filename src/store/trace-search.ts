@@ -1,0 +1,131 @@
+import { and, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { Db } from './db';
+import { SLOT_MS, slotOf, traces } from './schema/traces';
+import { traceJson } from './transfer-queries';
+
+/**
+ * The trace list query (reference §3.1): equality filters, a time window, newest first by
+ * (time, seq), keyset continuation. Every plan walks one named index; see
+ * docs/adr/0001-trace-storage.md for why the indexes are what they are.
+ */
+
+interface FilterIndex {
+  column: SQLiteColumn;
+  /** The index a query driven by this filter walks (named, so a missing one is an error, not a scan). */
+  index: string;
+  /** Indexed as `(project_id, slot, column, time)`: walked slot by slot, newest first. */
+  slotted: boolean;
+}
+
+const plain = (column: SQLiteColumn, index: string): FilterIndex => ({ column, index, slotted: false });
+const slotted = (column: SQLiteColumn, index: string): FilterIndex => ({ column, index, slotted: true });
+
+/**
+ * Columns a trace query may filter on with exact, case-sensitive equality, most selective first:
+ * the first filter present drives the query through its index, the others are checked on the rows
+ * it yields. Naming the index (`INDEXED BY`) keeps the plan independent of statistics.
+ */
+export const FILTERS = {
+  request_id: slotted(traces.requestId, 'traces_request_id_slot'),
+  resource_id: slotted(traces.resourceId, 'traces_resource_id_slot'),
+  resource_name: slotted(traces.resourceName, 'traces_resource_name_slot'),
+  source_ip: slotted(traces.sourceIp, 'traces_source_ip_slot'),
+  user: slotted(traces.userName, 'traces_user_slot'),
+  trace_name: slotted(traces.traceName, 'traces_trace_name_slot'),
+  resource_type: plain(traces.resourceType, 'traces_resource_type_time'),
+  code: plain(traces.code, 'traces_code_time'),
+  service_type: plain(traces.serviceType, 'traces_service_time'),
+  trace_rating: plain(traces.traceRating, 'traces_rating_time'),
+  tracker_name: plain(traces.trackerName, 'traces_tracker_time'),
+} as const satisfies Record<string, FilterIndex>;
+
+export type FilterName = keyof typeof FILTERS;
+
+export interface TraceFilter {
+  projectId: string;
+  /** Inclusive window on `time`. */
+  from: number;
+  to: number;
+  /** Keyset continuation: only traces strictly after this one in (time DESC, seq DESC). */
+  after?: { time: number; seq: number };
+  equals: Partial<Record<FilterName, string>>;
+}
+
+// Raw SQL, because drizzle's builder cannot say `INDEXED BY`.
+const selectList = sql`${traces.traceId} as trace_id, ${traceJson} as json`;
+const indexed = (index: string) => sql`${traces} indexed by ${sql.identifier(index)}`;
+const newestFirst = sql`${traces.time} desc, ${traces.seq} desc`;
+
+/**
+ * Slots walked per step, newest first: 1 h, then 6 h, 1 day, then the rest of the window. A
+ * frequent value fills the page from the first steps and the query stops there (the compound's
+ * LIMIT skips the later arms); a rare one costs one index seek per slot of the window.
+ */
+const SLOT_STEPS = [4, 24, 96, Number.POSITIVE_INFINITY];
+
+/** The slots of `[from, to]`, newest first, cut into the steps of `SLOT_STEPS`. */
+export function slotSteps(from: number, to: number): number[][] {
+  const steps: number[][] = [];
+  let slot = Math.floor(to / SLOT_MS);
+  const last = Math.floor(from / SLOT_MS);
+  for (const size of SLOT_STEPS) {
+    const step: number[] = [];
+    while (slot >= last && step.length < size) step.push(slot--);
+    if (step.length > 0) steps.push(step);
+  }
+  return steps;
+}
+
+/** A trace of a query result: its id and the API shape as JSON text, built by SQLite. */
+export interface TraceJsonRow {
+  trace_id: string;
+  json: string;
+}
+
+/**
+ * Traces matching the filter, newest first by (time, seq), at most `limit`, as API JSON: one
+ * text column a row instead of 25, and no parse/stringify round trip of the JSON columns.
+ */
+export async function selectTraces(db: Db, filter: TraceFilter, limit: number): Promise<TraceJsonRow[]> {
+  const query = selectTracesSql(filter, limit);
+  return query ? db.all<TraceJsonRow>(query) : [];
+}
+
+/** The statement of `selectTraces` (exported for EXPLAIN QUERY PLAN checks); none for an empty window. */
+export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undefined {
+  const to = filter.after ? Math.min(filter.to, filter.after.time) : filter.to;
+  if (to < filter.from) return undefined;
+  const conditions: SQL[] = [
+    eq(traces.projectId, filter.projectId),
+    gte(traces.time, filter.from),
+    lte(traces.time, to),
+  ];
+  if (filter.after) {
+    const { time, seq } = filter.after;
+    conditions.push(or(lt(traces.time, time), and(eq(traces.time, time), lt(traces.seq, seq)))!);
+  }
+  let driver: FilterIndex | undefined;
+  for (const [name, spec] of Object.entries(FILTERS) as Array<[FilterName, FilterIndex]>) {
+    const value = filter.equals[name];
+    if (value === undefined) continue;
+    driver ??= spec;
+    conditions.push(eq(spec.column, value));
+  }
+  const where = and(...conditions);
+  if (!driver?.slotted) {
+    return sql`select ${selectList} from ${indexed(driver?.index ?? 'traces_project_time')}
+        where ${where} order by ${newestFirst} limit ${limit}`;
+  }
+  // Covering index scans pick the seqs of the page (index entries end with time and seq), slot
+  // steps newest first; only the rows of the page are then read from the table.
+  const arms = slotSteps(filter.from, to).map(
+    (slots) =>
+      sql`select * from (select ${traces.seq} from ${indexed(driver.index)}
+          where ${where} and ${slotOf(traces.time)} in (select value from json_each(${JSON.stringify(slots)}))
+          order by ${newestFirst} limit ${limit})`,
+  );
+  return sql`select ${selectList} from ${traces}
+      where ${traces.seq} in (${sql.join(arms, sql` union all `)} limit ${limit})
+      order by ${newestFirst}`;
+}
