@@ -35,6 +35,8 @@ export class ReportingClients {
       retentionDays: number;
       /** Replaces the default choice of `time` (old or recent by `oldShare`). */
       timeFor?: (rng: Prng, now: number) => number;
+      /** Told the duration and outcome (status, or 0 when the request failed) of every report. */
+      observe?: (ms: number, status: number) => void;
     },
   ) {}
 
@@ -87,6 +89,7 @@ export class ReportingClients {
       this.unsent.set(client, batch);
       this.requests++;
       let res: Response;
+      const started = performance.now();
       try {
         res = await fetch(`${url}/v3/${this.options.projectId}/traces`, {
           method: 'POST',
@@ -96,9 +99,11 @@ export class ReportingClients {
         });
       } catch {
         this.failures++;
+        this.options.observe?.(performance.now() - started, 0);
         return; // The server is gone: the batch stays unsent and goes first next time.
       }
       const text = await res.text().catch(() => '');
+      this.options.observe?.(performance.now() - started, res.status);
       if (res.status === 201) {
         const body = JSON.parse(text) as { trace_ids: string[]; recorded: number; duplicates: number };
         const ids = batch.map((t) => t.trace_id);
