@@ -17,7 +17,7 @@ export type TransferDeps = Pick<Deps, 'db' | 'buckets' | 'config' | 'logger'>;
 /** About 50 MB of JSON per file at most (reference §7.3 batching; one PutObject). */
 export const MAX_FILE_CHARS = 50 * 1024 * 1024;
 /** Traces read from the database per query. */
-const READ_CHUNK = 2000;
+const READ_CHUNK = 1000;
 /** Uncompressed JSON held in a page's open (unfinished) files before the largest is written early. */
 const MAX_OPEN_CHARS = 64 * 1024 * 1024;
 /** Files compressed and uploaded concurrently while the page is read on. */
@@ -156,7 +156,8 @@ export async function transferPage(
           groups.set(key, group);
         }
         const before = group.builder.chars;
-        group.builder.add(row.json);
+        const behind = group.builder.add(row.json);
+        if (behind) await behind;
         openChars += group.builder.chars - before;
         group.lastSeq = row.seq;
         group.oldestTime = Math.min(group.oldestTime, row.time);

@@ -58,11 +58,13 @@ export async function fileSuffix(
 const encoder = new TextEncoder();
 /** JSON is handed to the compressor in pieces of about this size. */
 const CHUNK_CHARS = 256 * 1024;
+/** Chunks handed to the compressor but not yet taken in, per file, before `add` makes the caller wait. */
+const MAX_QUEUED_CHUNKS = 4;
 
 /**
  * Builds one trace file, a JSON array, from already-serialized items. With gzip the bytes are
  * compressed as they come (web `CompressionStream`, off the main thread on Node), so a file never
- * sits in memory uncompressed.
+ * sits in memory uncompressed, and the compressor's queue is bounded (see `add`).
  */
 export class TraceFileBuilder {
   /** Items added. */
@@ -74,6 +76,7 @@ export class TraceFileBuilder {
   private readonly writer?: WritableStreamDefaultWriter<BufferSource>;
   private readonly output?: Promise<ArrayBuffer>;
   private readonly plain: Uint8Array[] = [];
+  private readonly queued: Array<Promise<void>> = [];
 
   constructor(readonly compress: boolean) {
     if (compress) {
@@ -86,12 +89,19 @@ export class TraceFileBuilder {
     }
   }
 
-  add(json: string): void {
+  /**
+   * Adds one item. Returns a promise only when the compressor is `MAX_QUEUED_CHUNKS` behind:
+   * awaiting it bounds the memory a file's queue takes, while reading goes on as long as the
+   * compressor keeps up.
+   */
+  add(json: string): Promise<void> | undefined {
     this.pending.push(this.count === 0 ? `[${json}` : `,${json}`);
     this.count++;
     this.chars += json.length + 1;
     this.pendingChars += json.length + 1;
-    if (this.pendingChars >= CHUNK_CHARS) this.push();
+    if (this.pendingChars < CHUNK_CHARS) return undefined;
+    this.push();
+    return this.queued.length > MAX_QUEUED_CHUNKS ? this.queued.shift() : undefined;
   }
 
   private push(): void {
@@ -99,8 +109,12 @@ export class TraceFileBuilder {
     const bytes = encoder.encode(this.pending.join(''));
     this.pending = [];
     this.pendingChars = 0;
-    if (this.writer) this.writer.write(bytes).catch(() => {});
-    else this.plain.push(bytes);
+    if (!this.writer) {
+      this.plain.push(bytes);
+      return;
+    }
+    // Failures surface from finish() (the output rejects); these only pace the caller.
+    this.queued.push(this.writer.write(bytes).catch(() => {}));
   }
 
   /** The file's exact bytes. */
