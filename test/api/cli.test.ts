@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { parseConfig } from '../../src/config';
+import { buildNodeDeps } from '../../src/runtime/node';
+import { aTrace, silentLogger } from '../helpers/app';
+import { type SqldServer, startSqld } from '../helpers/sqld';
+
+// The `cts` command as a user runs it: `node bin/cts.mjs …`, configured by the environment.
+
+const BIN = fileURLToPath(new URL('../../bin/cts.mjs', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cts(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The app on the CLI's database, opened after the command has exited. */
+async function appOn(dir: string) {
+  const deps = await buildNodeDeps(parseConfig({ CTS_DATA_DIR: dir }), { logger: silentLogger });
+  return { app: createApp(deps), close: () => deps.db.$client.close() };
+}
+
+describe('cts (bin/cts.mjs)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cts-cli-'));
+  const env = { CTS_DATA_DIR: dir };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('migrates, creates a project and a reporter key that works, then revokes it', async () => {
+    const migrate = await cts(['migrate'], env);
+    expect(migrate).toMatchObject({ code: 0, stdout: 'Migrations applied.\n' });
+
+    const created = await cts(['projects', 'create', '--name', 'shop'], env);
+    expect(created.code).toBe(0);
+    const project = JSON.parse(created.stdout) as { id: string; name: string };
+    expect(project).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'shop' });
+    expect((await cts(['projects', 'list'], env)).stdout).toContain(`${project.id}  shop`);
+
+    const key = await cts(
+      ['keys', 'create', '--project', project.id, '--role', 'reporter', '--name', 'ci'],
+      env,
+    );
+    expect(key.code).toBe(0);
+    const token = key.stdout.match(/cts_[0-9a-f]{64}/)?.[0];
+    const keyId = key.stdout.match(/reporter key (\S+) for project/)?.[1];
+    expect(token && keyId).toBeTruthy();
+
+    const path = `/v3/${project.id}/traces`;
+    const headers = { 'X-Auth-Token': token!, 'Content-Type': 'application/json' };
+    const body = JSON.stringify({ traces: [aTrace({ time: Date.now() - 1000 })] });
+    let server = await appOn(dir);
+    expect((await server.app.request(path, { method: 'POST', headers, body })).status).toBe(201);
+    expect((await server.app.request(path, { headers })).status).toBe(403);
+    server.close();
+
+    const listed = await cts(['keys', 'list', '--project', project.id], env);
+    expect(listed.stdout).toMatch(new RegExp(`${keyId}\\s+reporter\\s+ci\\n`));
+    expect(await cts(['keys', 'revoke', '--project', project.id, '--key', keyId!], env)).toMatchObject({
+      code: 0,
+      stdout: 'Revoked.\n',
+    });
+    expect((await cts(['keys', 'list', '--project', project.id], env)).stdout).toContain('(revoked)');
+    server = await appOn(dir);
+    expect((await server.app.request(path, { method: 'POST', headers, body })).status).toBe(401);
+    server.close();
+    expect((await cts(['keys', 'revoke', '--project', project.id, '--key', keyId!], env)).code).toBe(1);
+  });
+
+  it.each([
+    [
+      ['keys', 'create', '--project', 'f'.repeat(32), '--role', 'root'],
+      2,
+      /--role must be one of reporter, reader, admin/,
+    ],
+    [['keys', 'create', '--role', 'reader'], 2, /--project is required/],
+    [['keys', 'create', '--project', 'f'.repeat(32), '--role', 'reader'], 1, /does not exist/],
+    [['projects', 'create', '--id', 'XYZ'], 1, /32 lowercase hex/],
+  ])('refuses %j with exit code %i and a clear message', async (args, code, message) => {
+    const run = await cts(args, env);
+    expect(run.code).toBe(code);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('explains itself, and fails on a bad configuration with exit code 2', async () => {
+    const help = await cts([], env);
+    expect(help.code).toBe(2);
+    expect(help.stdout).toContain('keys create --project ID --role reporter|reader|admin');
+    const bad = await cts(['serve'], { ...env, PORT: 'eighty' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid configuration:\n\s+PORT: /);
+  });
+});
+
+describe('cts migrate against a libSQL server', () => {
+  let sqld: SqldServer;
+  beforeAll(async () => {
+    sqld = await startSqld();
+  });
+  afterAll(() => sqld.stop());
+
+  it('applies the migrations over HTTP, and again without harm', async () => {
+    const env = { CTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'cts-cli-')), CTS_DATABASE_URL: sqld.url };
+    expect((await cts(['migrate'], env)).code).toBe(0);
+    expect((await cts(['migrate'], env)).code).toBe(0);
+    const created = await cts(['projects', 'create'], env);
+    expect(created.code).toBe(0);
+    expect((await cts(['projects', 'list'], env)).stdout).toContain(JSON.parse(created.stdout).id);
+    rmSync(env.CTS_DATA_DIR, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,80 @@
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { recordTraces } from '../../src/domain/traces/record';
+import { ReportedTraceSchema } from '../../src/domain/traces/schema';
+import { countTraces } from '../../src/store/trace-queries';
+import { coalesceWrites, runWrite } from '../../src/store/write-queue';
+import { aTrace, makeTestEnv, type TestEnv } from '../helpers/app';
+
+// Group commit (src/store/write-queue.ts), as the Node runtime enables it: concurrent reports
+// share a transaction, each keeps its own result, and one failing write does not fail the others.
+
+/** The calls of `db.batch` that wrote traces (the notification rules load through it too). */
+const traceBatches = (spy: { mock: { calls: unknown[][] } }) =>
+  spy.mock.calls.filter(([items]) =>
+    (items as Array<{ getQuery?: () => { sql: string } }>).some((item) =>
+      item.getQuery?.().sql.startsWith('insert into traces'),
+    ),
+  ).length;
+
+const traces = (...ids: string[]) => ids.map((id) => ReportedTraceSchema.parse(aTrace({ trace_id: id })));
+
+describe('group commit of trace writes', () => {
+  let env: TestEnv;
+  beforeEach(async () => {
+    env = await makeTestEnv();
+    coalesceWrites(env.deps.db);
+  });
+  afterEach(() => env.close());
+
+  it('puts reports that arrive together in one transaction, each with its own counts', async () => {
+    const batch = vi.spyOn(env.deps.db, 'batch');
+    const results = await Promise.all([
+      recordTraces(env.deps, env.projectId, traces('a', 'b')),
+      recordTraces(env.deps, env.projectId, traces('b', 'c')),
+      recordTraces(env.deps, env.projectId, traces('c', 'c', 'd')),
+      recordTraces(env.deps, env.projectId, traces('e')),
+    ]);
+    expect(traceBatches(batch)).toBe(1);
+    expect(results.map((r) => [r.recorded, r.duplicates])).toEqual([
+      [2, 0],
+      [1, 1],
+      [1, 2],
+      [1, 0],
+    ]);
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(5);
+  });
+
+  it('runs a lone write at once, without a transaction around it', async () => {
+    const batch = vi.spyOn(env.deps.db, 'batch');
+    expect((await recordTraces(env.deps, env.projectId, traces('solo'))).recorded).toBe(1);
+    expect(traceBatches(batch)).toBe(0);
+  });
+
+  it('fails only the write that fails, and keeps the others atomic', async () => {
+    const { db } = env.deps;
+    const insert = (id: string) =>
+      db.run(sql`insert into projects (id, domain_id, name, created_at) values (${id}, ${id}, 'x', 0)`);
+    const [ok1, bad, ok2] = await Promise.allSettled([
+      runWrite(db, [insert('p1'), insert('p2')]),
+      runWrite(db, [insert('p3'), insert('p3')]), // the second violates the primary key
+      runWrite(db, [insert('p4')]),
+    ]);
+    expect(ok1.status).toBe('fulfilled');
+    expect(bad.status).toBe('rejected');
+    expect(ok2.status).toBe('fulfilled');
+    const rows = await db.all<{ id: string }>(sql`select id from projects where id like 'p_' order by id`);
+    expect(rows.map((r) => r.id)).toEqual(['p1', 'p2', 'p4']);
+  });
+
+  it('starts a new group for writes that arrive while one commits', async () => {
+    const first = recordTraces(env.deps, env.projectId, traces('x1'));
+    await first;
+    const later = await Promise.all([
+      recordTraces(env.deps, env.projectId, traces('x2')),
+      recordTraces(env.deps, env.projectId, traces('x1', 'x3')),
+    ]);
+    expect(later.map((r) => r.recorded)).toEqual([1, 1]);
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
+  });
+});
