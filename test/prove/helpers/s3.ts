@@ -153,3 +153,41 @@ export async function readS3Archive(
   } while (token);
   return seen;
 }
+
+/**
+ * Reads every trace file of a filesystem bucket (`<data dir>/buckets/<bucket>`) straight from the
+ * disk, as a user opening the archive would. Leftover `*.tmp` files of a write cut short are
+ * reported as unreadable objects (the bucket's own listing hides them).
+ */
+export async function readFolderArchive(
+  bucketDir: string,
+  cache: Map<string, ArchiveObject>,
+): Promise<Map<string, ArchiveObject>> {
+  const { readdir, readFile, stat } = await import('node:fs/promises');
+  const { join, relative, sep } = await import('node:path');
+  const seen = new Map<string, ArchiveObject>();
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = await readdir(join(bucketDir, 'CloudTraces'), { recursive: true, withFileTypes: true });
+  } catch {
+    return seen;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const key = relative(bucketDir, path).split(sep).join('/');
+    const info = await stat(path);
+    const etag = `${info.size}:${info.mtimeMs}`;
+    const cached = cache.get(key);
+    if (cached?.etag === etag) {
+      seen.set(key, cached);
+      continue;
+    }
+    const object: ArchiveObject = key.endsWith('.tmp')
+      ? { key, etag, size: info.size, problem: 'is a temporary file of an unfinished write' }
+      : { key, etag, size: info.size, ...parseTraceFile(key, await readFile(path)) };
+    cache.set(key, object);
+    seen.set(key, object);
+  }
+  return seen;
+}
