@@ -1,6 +1,14 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
-import { apiKeys, projects, trackers } from '../../store/schema';
+import {
+  findActiveKeyByHash,
+  findProject,
+  insertApiKey,
+  insertProject,
+  markApiKeyRevoked,
+  selectApiKeys,
+  selectProjects,
+} from '../../store/project-queries';
+import type { trackers } from '../../store/schema';
 import type { Role } from '../../store/schema/projects';
 import { randomHex, sha256Hex } from '../crypto';
 import type { Deps } from '../deps';
@@ -58,18 +66,18 @@ export async function createProject(
     throw new CtsError(400, 'CTS.0003', 'project_id must be 32 lowercase hex characters.');
   const now = deps.clock();
   const project = { id, domainId: input.domainId ?? id, name: input.name ?? 'default', createdAt: now };
-  const inserted = await deps.db.insert(projects).values(project).onConflictDoNothing().returning();
-  if (inserted.length === 0) throw new CtsError(409, 'CTS.0003', `Project ${id} already exists.`);
-  await deps.db.insert(trackers).values(newSystemTracker(id, now)).onConflictDoNothing();
+  if (!(await insertProject(deps.db, project, newSystemTracker(id, now)))) {
+    throw new CtsError(409, 'CTS.0003', `Project ${id} already exists.`);
+  }
   return project;
 }
 
 export async function getProject(deps: Pick<Deps, 'db'>, id: string): Promise<Project | undefined> {
-  return deps.db.query.projects.findFirst({ where: eq(projects.id, id) });
+  return findProject(deps.db, id);
 }
 
 export async function listProjects(deps: Pick<Deps, 'db'>): Promise<Project[]> {
-  return deps.db.select().from(projects).orderBy(projects.createdAt);
+  return selectProjects(deps.db);
 }
 
 /**
@@ -91,48 +99,20 @@ export async function createApiKey(
     keyHash: await sha256Hex(token),
     createdAt: deps.clock(),
   };
-  await deps.db.insert(apiKeys).values(key);
+  await insertApiKey(deps.db, key);
   return { id: key.id, projectId: key.projectId, role: key.role, name: key.name, token };
 }
 
 export async function listApiKeys(deps: Pick<Deps, 'db'>, projectId: string) {
-  return deps.db
-    .select({
-      id: apiKeys.id,
-      role: apiKeys.role,
-      name: apiKeys.name,
-      createdAt: apiKeys.createdAt,
-      revokedAt: apiKeys.revokedAt,
-    })
-    .from(apiKeys)
-    .where(eq(apiKeys.projectId, projectId))
-    .orderBy(apiKeys.createdAt);
+  return selectApiKeys(deps.db, projectId);
 }
 
 /** Revokes a key; returns false when the project has no such active key. */
 export async function revokeApiKey(deps: ProjectDeps, projectId: string, keyId: string): Promise<boolean> {
-  const revoked = await deps.db
-    .update(apiKeys)
-    .set({ revokedAt: deps.clock() })
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.projectId, projectId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return revoked.length > 0;
+  return markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
 }
 
 /** The principal a token stands for, or undefined when it is unknown or revoked. */
 export async function authenticate(deps: Pick<Deps, 'db'>, token: string): Promise<Principal | undefined> {
-  const keyHash = await sha256Hex(token);
-  const [row] = await deps.db
-    .select({
-      keyId: apiKeys.id,
-      keyName: apiKeys.name,
-      projectId: apiKeys.projectId,
-      role: apiKeys.role,
-      domainId: projects.domainId,
-    })
-    .from(apiKeys)
-    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  return row;
+  return findActiveKeyByHash(deps.db, await sha256Hex(token));
 }
