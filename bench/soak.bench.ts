@@ -42,6 +42,8 @@ interface Window {
 }
 const newWindow = (): Window => ({ latencies: { report: [], query: [], console: [] }, errors: [] });
 let window = newWindow();
+/** Every latency of the run (after the warm-up), for the closing figures. */
+const overall: Record<Kind, number[]> = { report: [], query: [], console: [] };
 const allErrors: string[] = [];
 
 function percentile(values: number[], p: number): number {
@@ -208,6 +210,9 @@ async function main() {
         `${f(percentile(query, 50))}/${f(percentile(query, 95))}/${f(Math.max(...query))} (${String(query.length).padStart(3)})   ` +
         `${f(percentile(pages, 95))}     ${String(clients.acked.size).padStart(7)}  ${window.errors.length}`,
     );
+    if (t >= WARMUP_MS)
+      for (const kind of ['report', 'query', 'console'] as const)
+        overall[kind].push(...window.latencies[kind]);
     window = newWindow();
   }
   clients.stop();
@@ -247,6 +252,13 @@ async function main() {
       : []),
     ...findings.problems.slice(0, 5),
   ];
+  for (const kind of ['report', 'query', 'console'] as const) {
+    const xs = overall[kind];
+    console.log(
+      `latency ${kind.padEnd(7)} (after warm-up, ${xs.length} requests): p50 ${percentile(xs, 50).toFixed(1)} ms, ` +
+        `p95 ${percentile(xs, 95).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`,
+    );
+  }
   if (failures.length > 0) {
     console.error(`\nSOAK FAILED:\n  ${failures.join('\n  ')}`);
     process.exit(1);
