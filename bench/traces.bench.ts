@@ -151,7 +151,7 @@ try {
   const ceiling = await child<LatencyResult>('traces-raw.ts', ['query', join(dir, 'server'), samplesFile]);
 
   console.log(
-    `(d) query latency at ${n(TRACES + 0)} stored traces, 200 a page (API p50 / p95, and p95 of the store query alone):`,
+    `(d) query latency at ${n(ingest.recorded)}+ stored traces, 200 a page (API p50 / p95, and p95 of the store query alone):`,
   );
   const names = [...new Set(Object.keys(latency).map((key) => key.split('|')[0]!))];
   const cell = (name: string, window: string, kind: string) => {

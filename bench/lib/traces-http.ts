@@ -78,10 +78,12 @@ async function health(seconds: number, clients: number) {
   });
 }
 
-async function get(path: string, key: string): Promise<{ traces: Trace[] }> {
+/** A GET whose body has fully arrived (not parsed: the latency is the server's, not ours). */
+async function get(path: string, key: string): Promise<string> {
   const res = await fetch(`${url}${path}`, { headers: { 'X-Auth-Token': key } });
-  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { traces: Trace[] };
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text}`);
+  return text;
 }
 
 /** Filter values of a trace, by query parameter name. */
@@ -120,8 +122,8 @@ async function query(projectId: string, key: string, samplesFile: string) {
   const picked: Trace[] = [];
   while (picked.length < SAMPLES) {
     const at = Math.floor(now - 7 * DAY + HOUR + Math.random() * (7 * DAY - 2 * HOUR));
-    const page = await get(`/v3/${projectId}/traces?from=${at}&to=${at + 60_000}&limit=1`, key);
-    if (page.traces[0]) picked.push(page.traces[0]);
+    const page = JSON.parse(await get(`/v3/${projectId}/traces?from=${at}&to=${at + 60_000}&limit=1`, key));
+    if (page.traces[0]) picked.push(page.traces[0] as Trace);
   }
   const samples: QuerySample[] = [];
   const times = new Map<string, number[]>();

@@ -6,8 +6,9 @@
  *   query DIR SAMPLES.json         the query store function alone, for the samples of the HTTP run
  *
  * Prints one JSON line with the result. Runs with --expose-gc: @libsql/client prepares a statement
- * per call and the bound values live until that statement object is garbage-collected, which a
- * process allocating little JS never does (see docs/adr/0001-trace-storage.md).
+ * per call and its bound values live until that statement object is garbage-collected and its
+ * native finalizer has run in a later turn of the event loop — which a loop of synchronous
+ * inserts never gives it (see docs/adr/0001-trace-storage.md).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,12 @@ import { peakRssMb, percentile, type QuerySample } from './traces-common';
 
 const [mode = '', dir = '', arg = '', variant = 'tuned'] = process.argv.slice(2);
 const PROJECT = '0123456789abcdef0123456789abcdef';
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
+/** Collects, then yields a turn of the event loop: native finalizers run in a later macrotask. */
+const gc = async () => {
+  collect();
+  await new Promise((resolve) => setImmediate(resolve));
+};
 
 const COLUMNS = Object.entries(getTableColumns(traces))
   .filter(([key]) => key !== 'seq')
@@ -70,7 +76,7 @@ async function insert(count: number, naive: boolean) {
       segments.push(Math.round(count / 10 / (segmentMs / 1000)));
       segmentMs = 0;
     }
-    if (done % 10_000 === 0) gc();
+    if (done % 10_000 === 0) await gc();
   }
   client.close();
   return { rowsPerSecond: Math.round(count / (busyMs / 1000)), segments, peakRssMb: peakRssMb() };
@@ -88,7 +94,7 @@ async function single(count: number) {
     const started = performance.now();
     await client.execute({ sql, args });
     busyMs += performance.now() - started;
-    if (i % 5000 === 0) gc();
+    if (i % 5000 === 0) await gc();
   }
   client.close();
   return { perSecond: Math.round(count / (busyMs / 1000)) };

@@ -127,10 +127,11 @@ describe.each(backends)('authentication and authorisation ($name)', (backend) =>
     expect((await report({ 'X-Auth-Token': env.keys.reporter })).status).toBe(201);
     expect((await report({ Authorization: `Bearer ${env.keys.reporter}` })).status).toBe(201);
     expect((await report({ authorization: `bearer  ${env.keys.admin}` })).status).toBe(201);
-    for (const headers of [
+    const readers: Array<Record<string, string>> = [
       { 'X-Auth-Token': env.keys.reader },
       { Authorization: `Bearer ${env.keys.reader}` },
-    ]) {
+    ];
+    for (const headers of readers) {
       const list = await env.call('GET', `${path}?limit=200`, { key: null, headers });
       expect(list.status).toBe(200);
       expect((await list.json()).meta_data.count).toBe(3);

@@ -63,10 +63,10 @@ describe('trace query plans', () => {
 });
 
 describe('slotSteps', () => {
-  it('cuts a window into newest-first steps of 1 h, 6 h, 1 day and the rest', () => {
+  it('cuts a window into newest-first steps of 2 h, 6 h, 1 day and the rest', () => {
     const to = 1000 * SLOT_MS + 5;
     const steps = slotSteps(to - WEEK, to);
-    expect(steps.map((s) => s.length)).toEqual([4, 24, 96, 7 * 96 + 1 - 124]);
+    expect(steps.map((s) => s.length)).toEqual([2, 6, 24, 7 * 24 + 1 - 32]);
     const all = steps.flat();
     expect(all[0]).toBe(1000);
     expect(all.at(-1)).toBe(Math.floor((to - WEEK) / SLOT_MS));

@@ -2,13 +2,13 @@ import { sql } from 'drizzle-orm';
 import { index, integer, type SQLiteColumn, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
- * Width of a time slot (15 min): the leading key of the slotted indexes, see `traces` below.
+ * Width of a time slot (1 h): the leading key of the slotted indexes, see `traces` below.
  * Queries must use exactly the expression `slotOf(time)` to match those indexes.
  */
-export const SLOT_MS = 900_000;
+export const SLOT_MS = 3_600_000;
 
 /** The SQL expression of a trace's time slot, as the slotted indexes are declared on it. */
-export const slotOf = (time: SQLiteColumn) => sql`(${time} / 900000)`;
+export const slotOf = (time: SQLiteColumn) => sql`(${time} / 3600000)`;
 
 /**
  * Traces. `seq` is the ingestion order (AUTOINCREMENT so it never goes back, even after
@@ -19,7 +19,7 @@ export const slotOf = (time: SQLiteColumn) => sql`(${time} / 900000)`;
  * Filters with few distinct values (tracker, service, resource type, rating, code) get
  * `(project_id, column, time)`: new rows land on one hot page per value. Filters with many
  * values get `(project_id, slot, column, time)` instead, so new rows land in the small region of
- * the current 15-minute slot rather than all over the index — random inserts into large indexes
+ * the current hour's slot rather than all over the index — random inserts into large indexes
  * were what made ingest slow. Queries walk the slots newest first. See
  * docs/adr/0001-trace-storage.md for the figures.
  */
