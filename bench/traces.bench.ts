@@ -160,17 +160,22 @@ try {
     return api ? `${ms(api.p50)} / ${ms(api.p95)} (${raw ? ms(raw.p95) : '?'})`.padEnd(28) : ''.padEnd(28);
   };
   console.log(
-    `    ${'filter'.padEnd(26)}${'7 days'.padEnd(28)}${'last hour'.padEnd(28)}absent value, 7 days`,
+    `    ${'filter'.padEnd(34)}${'7 days'.padEnd(28)}${'last hour'.padEnd(28)}absent value, 7 days`,
   );
+  // Combinations are shown for information: the target is per filter.
   let worst = 0;
   for (const name of names) {
+    const combination = name.includes('+');
+    const label = combination ? `${name} (AND)` : name;
     console.log(
-      `    ${name.padEnd(26)}${cell(name, '7 days', 'present')}${cell(name, 'last hour', 'present')}${cell(name, '7 days', 'absent')}`,
+      `    ${label.padEnd(34)}${cell(name, '7 days', 'present')}${cell(name, 'last hour', 'present')}${cell(name, '7 days', 'absent')}`,
     );
-    for (const [key, value] of Object.entries(latency))
+    if (combination) continue;
+    for (const [key, value] of Object.entries(latency)) {
       if (key.startsWith(`${name}|`)) worst = Math.max(worst, value.p95);
+    }
   }
-  console.log(`    worst p95: ${ms(worst)} (target < 25 ms)`);
+  console.log(`    worst p95 of a single filter (or none): ${ms(worst)} (target < 25 ms)`);
 } finally {
   if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
