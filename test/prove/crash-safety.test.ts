@@ -134,7 +134,9 @@ async function crashScenario(kind: 's3' | 'folder', kills: number): Promise<void
   const bucketDir = join(dataDir, 'buckets', BUCKET);
   const uploads = kind === 's3' ? s3Uploads : folderUploads(bucketDir);
   const readArchive = (cache: Map<string, ArchiveObject>) =>
-    kind === 's3' ? readS3Archive(s3.client(), BUCKET, cache) : readFolderArchive(bucketDir, cache);
+    kind === 's3'
+      ? readS3Archive(s3.client(), BUCKET, cache, { s3rverDirectory: s3.directory })
+      : readFolderArchive(bucketDir, cache);
   const port = await freePort();
   const env = {
     CTS_DATA_DIR: dataDir,

@@ -1,6 +1,13 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { freePort } from './server-process';
 
@@ -122,14 +129,26 @@ export async function readS3Archive(
   s3: S3Client,
   bucket: string,
   cache: Map<string, ArchiveObject>,
-  prefix = 'CloudTraces/',
+  options: { prefix?: string; s3rverDirectory?: string } = {},
 ): Promise<Map<string, ArchiveObject>> {
   const seen = new Map<string, ArchiveObject>();
   let token: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
+    let page: ListObjectsV2CommandOutput;
+    try {
+      page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: options.prefix ?? 'CloudTraces/',
+          ContinuationToken: token,
+        }),
+      );
+    } catch (error) {
+      // s3rver cannot list a bucket holding an upload the kill cut short (an object file without
+      // its metadata; real S3 never shows one): read its folder instead.
+      if (!options.s3rverDirectory) throw error;
+      return readS3rverFolder(join(options.s3rverDirectory, bucket), cache);
+    }
     for (const item of page.Contents ?? []) {
       const key = item.Key!;
       const etag = item.ETag ?? '';
@@ -163,8 +182,6 @@ export async function readFolderArchive(
   bucketDir: string,
   cache: Map<string, ArchiveObject>,
 ): Promise<Map<string, ArchiveObject>> {
-  const { readdir, readFile, stat } = await import('node:fs/promises');
-  const { join, relative, sep } = await import('node:path');
   const seen = new Map<string, ArchiveObject>();
   let entries: import('node:fs').Dirent[] = [];
   try {
@@ -187,6 +204,40 @@ export async function readFolderArchive(
       ? { key, etag, size: info.size, problem: 'is a temporary file of an unfinished write' }
       : { key, etag, size: info.size, ...parseTraceFile(key, await readFile(path)) };
     cache.set(key, object);
+    seen.set(key, object);
+  }
+  return seen;
+}
+
+/** An s3rver bucket folder read directly: `<key>._S3rver_object`, complete once its metadata exists. */
+async function readS3rverFolder(
+  bucketDir: string,
+  cache: Map<string, ArchiveObject>,
+): Promise<Map<string, ArchiveObject>> {
+  const seen = new Map<string, ArchiveObject>();
+  const suffix = '._S3rver_object';
+  const entries = await readdir(join(bucketDir, 'CloudTraces'), {
+    recursive: true,
+    withFileTypes: true,
+  }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith(suffix)) continue;
+    const path = join(entry.parentPath, entry.name);
+    const key = relative(bucketDir, path).split(sep).join('/').slice(0, -suffix.length);
+    const info = await stat(path);
+    const complete = await stat(`${path.slice(0, -suffix.length)}._S3rver_metadata.json`).then(
+      () => true,
+      () => false,
+    );
+    const object: ArchiveObject = complete
+      ? {
+          key,
+          etag: `${info.size}:${info.mtimeMs}`,
+          size: info.size,
+          ...parseTraceFile(key, await readFile(path)),
+        }
+      : { key, etag: 'torn', size: info.size, problem: 'is an upload cut short (no metadata)' };
+    cache.delete(key);
     seen.set(key, object);
   }
   return seen;
