@@ -241,6 +241,16 @@ describe.each(backends)('GET /v3/{project_id}/traces ($name)', (backend) => {
       expect(nonEmpty).toBeGreaterThan(30);
     });
 
+    it('takes tracker_name=system as the default of trace_type=system', async () => {
+      const system = expected({ tracker_name: 'system' });
+      expect(system.length).toBeLessThan(64);
+      expect(ids(await list('limit=200&trace_type=system'))).toEqual(system);
+      expect(ids(await list('limit=200&trace_type=system&tracker_name=other'))).toEqual(
+        expected({ tracker_name: 'other' }),
+      );
+      expect(ids(await list('limit=200'))).toHaveLength(64);
+    });
+
     it('combines many filters at once', async () => {
       const equals = {
         service_type: 'ECS',

@@ -107,6 +107,8 @@ export async function queryTraceJson(
     const value = query[name];
     if (value !== undefined) equals[name] = value;
   }
+  // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
+  if (query.trace_type === 'system') equals.tracker_name ??= 'system';
   // One row more than asked tells whether there is a next page.
   const rows = await selectTraces(deps.db, { projectId, from, to, after, equals }, query.limit + 1);
   const page = rows.slice(0, query.limit);
