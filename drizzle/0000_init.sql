@@ -28,16 +28,17 @@ CREATE TABLE `traces` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `traces_project_trace_id` ON `traces` (`project_id`,`trace_id`);--> statement-breakpoint
 CREATE INDEX `traces_project_time` ON `traces` (`project_id`,`time`);--> statement-breakpoint
+CREATE INDEX `traces_tracker_time` ON `traces` (`project_id`,`tracker_name`,`time`);--> statement-breakpoint
 CREATE INDEX `traces_service_time` ON `traces` (`project_id`,`service_type`,`time`);--> statement-breakpoint
 CREATE INDEX `traces_resource_type_time` ON `traces` (`project_id`,`resource_type`,`time`);--> statement-breakpoint
-CREATE INDEX `traces_trace_name_time` ON `traces` (`project_id`,`trace_name`,`time`);--> statement-breakpoint
 CREATE INDEX `traces_rating_time` ON `traces` (`project_id`,`trace_rating`,`time`);--> statement-breakpoint
-CREATE INDEX `traces_user_time` ON `traces` (`project_id`,`user_name`,`time`) WHERE "traces"."user_name" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX `traces_resource_id_time` ON `traces` (`project_id`,`resource_id`,`time`) WHERE "traces"."resource_id" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX `traces_resource_name_time` ON `traces` (`project_id`,`resource_name`,`time`) WHERE "traces"."resource_name" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX `traces_source_ip_time` ON `traces` (`project_id`,`source_ip`,`time`) WHERE "traces"."source_ip" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX `traces_request_id_time` ON `traces` (`project_id`,`request_id`,`time`) WHERE "traces"."request_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `traces_code_time` ON `traces` (`project_id`,`code`,`time`) WHERE "traces"."code" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `traces_trace_name_slot` ON `traces` (`project_id`,("time" / 3600000),`trace_name`,`time`);--> statement-breakpoint
+CREATE INDEX `traces_user_slot` ON `traces` (`project_id`,("time" / 3600000),`user_name`,`time`) WHERE "traces"."user_name" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `traces_source_ip_slot` ON `traces` (`project_id`,("time" / 3600000),`source_ip`,`time`) WHERE "traces"."source_ip" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `traces_resource_id_slot` ON `traces` (`project_id`,("time" / 3600000),`resource_id`,`time`) WHERE "traces"."resource_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `traces_resource_name_slot` ON `traces` (`project_id`,("time" / 3600000),`resource_name`,`time`) WHERE "traces"."resource_name" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `traces_request_id_slot` ON `traces` (`project_id`,("time" / 3600000),`request_id`,`time`) WHERE "traces"."request_id" IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `api_keys` (
 	`id` text PRIMARY KEY NOT NULL,
 	`project_id` text NOT NULL,
@@ -78,11 +79,14 @@ CREATE TABLE `digests` (
 	`sha256` text NOT NULL,
 	`signature` text NOT NULL,
 	`is_end` integer NOT NULL,
+	`chain_start` integer,
+	`is_head` integer DEFAULT false NOT NULL,
 	`file_count` integer NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `digests_tracker_end` ON `digests` (`project_id`,`tracker_name`,`end_time`);--> statement-breakpoint
+CREATE INDEX `digests_open_heads` ON `digests` (`project_id`,`tracker_name`) WHERE "digests"."is_head" = 1 AND "digests"."is_end" = 0;--> statement-breakpoint
 CREATE TABLE `signing_keys` (
 	`fingerprint` text PRIMARY KEY NOT NULL,
 	`public_key_pem` text NOT NULL,
@@ -107,9 +111,12 @@ CREATE TABLE `trackers` (
 	`is_sort_by_service` integer DEFAULT true NOT NULL,
 	`create_time` integer NOT NULL,
 	`transfer_cursor` integer DEFAULT 0 NOT NULL,
+	`transfer_plan_end` integer,
+	`transfer_plan_at` integer,
 	`last_transfer_at` integer,
 	`last_error` text,
 	`digest_window_start` integer,
+	`digest_chain_start` integer,
 	`last_digest_bucket` text,
 	`last_digest_key` text,
 	`last_digest_hash` text,
@@ -137,6 +144,7 @@ CREATE TABLE `transferred_files` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `transferred_files_key` ON `transferred_files` (`bucket`,`object_key`);--> statement-breakpoint
+CREATE INDEX `transferred_files_undigested` ON `transferred_files` (`project_id`,`tracker_name`,`uploaded_at`) WHERE "transferred_files"."digest_key" IS NULL;--> statement-breakpoint
 CREATE INDEX `transferred_files_tracker_uploaded` ON `transferred_files` (`project_id`,`tracker_name`,`uploaded_at`);--> statement-breakpoint
 CREATE TABLE `notification_outbox` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -156,6 +164,7 @@ CREATE TABLE `notification_outbox` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `notification_outbox_dedupe` ON `notification_outbox` (`notification_id`,`trace_id`);--> statement-breakpoint
 CREATE INDEX `notification_outbox_due` ON `notification_outbox` (`status`,`next_attempt_at`);--> statement-breakpoint
+CREATE INDEX `notification_outbox_notification_status` ON `notification_outbox` (`notification_id`,`status`);--> statement-breakpoint
 CREATE TABLE `notifications` (
 	`id` text PRIMARY KEY NOT NULL,
 	`project_id` text NOT NULL,
@@ -168,7 +177,10 @@ CREATE TABLE `notifications` (
 	`filter` text,
 	`secret` text NOT NULL,
 	`create_time` integer NOT NULL,
-	`updated_at` integer NOT NULL
+	`updated_at` integer NOT NULL,
+	`last_delivery_at` integer,
+	`last_delivery_status` text,
+	`last_delivery_error` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `notifications_project_name` ON `notifications` (`project_id`,`name`);--> statement-breakpoint
