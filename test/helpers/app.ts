@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
@@ -90,7 +90,10 @@ export async function makeTestEnv(
       }
       return Promise.resolve(app.request(path, init));
     },
-    close: () => db.$client.close(),
+    close: () => {
+      db.$client.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
