@@ -8,8 +8,8 @@ import { notificationRoutes } from './api/notifications';
 import { depsForRequest } from './api/request-deps';
 import { topicRoutes } from './api/topics';
 import { traceRoutes } from './api/traces';
-import { createConsole } from './console';
 import { trackerRoutes } from './api/trackers';
+import { createConsole } from './console';
 import type { Deps } from './domain/deps';
 import { CtsError } from './domain/errors';
 

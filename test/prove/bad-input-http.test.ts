@@ -168,6 +168,7 @@ describe(`bad input over real HTTP (${TOTAL} generated requests + raw socket cas
       }) as HostileRequest[]) {
         sent++;
         let res: Response;
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
         if (Object.values(request.headers).some((v) => /[\u0000-\u001f\u007f]/.test(v))) {
           // fetch (undici) refuses control characters in headers; a raw client does not.
           const [head, body] = rawFrom(request);
