@@ -127,11 +127,11 @@ const epochMs = z
 /** Query parameters of `GET /v3/{project_id}/traces` (reference §3.1, plus our extra filters). */
 export const TraceQuerySchema = z.object({
   trace_type: z.literal('system', { error: 'must be system' }).optional(),
-  limit: z.coerce
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be 1-200')
-    .max(200, 'must be 1-200')
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be an integer 1-200 (digits only)')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be 1-200').max(200, 'must be 1-200'))
     .default(10),
   from: epochMs.optional(),
   to: epochMs.optional(),
