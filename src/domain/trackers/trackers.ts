@@ -12,6 +12,7 @@ import {
 import { BucketError } from '../../transfer/bucket';
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
+import { forgetNotificationRules } from '../notifications/matching';
 import { newSystemTracker } from '../projects/projects';
 import { type Actor, type AuditedOperation, recordAudit } from '../traces/audit';
 import { type TrackerResponse, toTrackerResponse } from './response';
@@ -151,6 +152,7 @@ export async function createTracker(
       };
       if (!(await insertTracker(deps.db, row)))
         throw new CtsError(400, 'CTS.0201', 'A management tracker has been created.');
+      forgetNotificationRules(deps.db, projectId);
       const response = await respond(deps, row);
       return { result: response, resourceId: row.id, response };
     },
@@ -200,6 +202,8 @@ export async function updateTracker(
       }
       if (patch.bucketName === null) patch.isObsCreated = false;
       await updateTrackerRow(deps.db, current.id, patch);
+      // A disabled tracker stops notifications at once, not when the rule cache expires.
+      forgetNotificationRules(deps.db, current.projectId);
       return { result: undefined, resourceId: current.id };
     },
   );
@@ -237,6 +241,7 @@ export async function deleteTrackers(deps: TrackerDeps, actor: Actor, trackerNam
       if (trackerName !== undefined) checkTrackerName(trackerName);
       const deleted = await deleteTrackerRows(deps.db, projectId, trackerName);
       if (deleted.length === 0) throw notFound();
+      forgetNotificationRules(deps.db, projectId);
       return {
         result: undefined,
         resourceId: deleted.map((row) => row.id).join(','),
