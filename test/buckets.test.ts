@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config';
-import { createFsBucketStore } from '../src/runtime/fs-bucket';
+import { createFsBucketStore, sweepStaleTemporaryFiles } from '../src/runtime/fs-bucket';
 import { nodeBucketStore } from '../src/runtime/node';
 import { BucketError, type BucketStore } from '../src/transfer/bucket';
 import { createS3BucketStore } from '../src/transfer/s3-bucket';
@@ -166,5 +166,27 @@ describe('nodeBucketStore', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('filesystem bucket after a crash', () => {
+  it('sweeps temporary files older than ten minutes and keeps fresh ones and objects', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cts-sweep-'));
+    const store = createFsBucketStore(root);
+    await store.create('sweep-bucket');
+    await store
+      .bucket('sweep-bucket')
+      .put('a/b.json', new TextEncoder().encode('[]'), { contentType: 'application/json' });
+    const stale = join(root, 'sweep-bucket', 'a', 'b.json.1.tmp');
+    const fresh = join(root, 'sweep-bucket', 'a', 'b.json.2.tmp');
+    writeFileSync(stale, 'partial');
+    writeFileSync(fresh, 'partial');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    expect(await sweepStaleTemporaryFiles(root, Date.now())).toBe(1);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(join(root, 'sweep-bucket', 'a', 'b.json'))).toBe(true);
+    rmSync(root, { recursive: true, force: true });
   });
 });

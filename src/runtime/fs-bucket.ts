@@ -110,3 +110,31 @@ function fsBucket(name: string, dir: string, metaDir: string, exists: () => Prom
     },
   };
 }
+
+/**
+ * Removes temporary files that a killed process left behind (a write is a temporary file renamed
+ * into place). Only files older than `olderThanMs` go, so a write still in progress elsewhere
+ * (e.g. `cts jobs run` beside the server) is never touched; at worst its upload is retried.
+ */
+export async function sweepStaleTemporaryFiles(
+  root: string,
+  now: number,
+  olderThanMs = 10 * 60_000,
+): Promise<number> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(resolve(root), { recursive: true, withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith('.tmp')) continue;
+    const path = join(entry.parentPath, entry.name);
+    const { mtimeMs } = await stat(path);
+    if (now - mtimeMs < olderThanMs) continue;
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
+}

@@ -7,7 +7,7 @@ import { bootstrap } from '../domain/projects/bootstrap';
 import { startNotificationLoop } from '../jobs/notifications';
 import type { BucketStore } from '../transfer/bucket';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
-import { createFsBucketStore } from './fs-bucket';
+import { createFsBucketStore, sweepStaleTemporaryFiles } from './fs-bucket';
 import { migrateDb, openNodeDb } from './node-db';
 import { startJobScheduler } from './scheduler';
 
@@ -59,6 +59,8 @@ export async function startNodeServer(
 ): Promise<RunningServer> {
   const config = parseConfig(env);
   const deps = await buildNodeDeps(config, overrides);
+  if (!config.CTS_S3_ENDPOINT)
+    await sweepStaleTemporaryFiles(resolve(config.CTS_DATA_DIR, 'buckets'), Date.now());
   const boot = await bootstrap(deps, {
     projectId: config.CTS_PROJECT_ID,
     adminToken: config.CTS_ADMIN_TOKEN,
