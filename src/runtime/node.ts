@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from '../app';
 import { type Config, parseConfig } from '../config';
@@ -43,7 +44,28 @@ export const listenWithNode: Listen = (fetch, { hostname, port }) =>
     const server: ServerType = serve({ fetch, hostname, port }, (info) =>
       ready({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) }),
     );
+    server.on('clientError', answerUnparsableRequest);
   });
+
+/**
+ * A request Node's HTTP parser refuses (control characters or oversized headers, broken framing)
+ * never reaches the app; it still gets a CTS error body, not Node's bare `400`.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error_code: 'CTS.0003',
+    error_msg: tooLarge ? 'The request headers are too large.' : 'The request is not valid HTTP.',
+  });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 export interface RunningServer {
   url: string;
