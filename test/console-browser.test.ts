@@ -8,12 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/domain/projects/projects';
 import { listTrackers } from '../src/domain/trackers';
 import { type RunningServer, startNodeServer } from '../src/runtime/node';
 import { aTrace, silentLogger } from './helpers/app';
+import { launchChromium } from './helpers/browser';
 
 const SCREENSHOTS = resolve('test-artifacts/screenshots');
 const PROJECT = 'e2e0c0115e0000000000000000000001';
@@ -85,18 +86,7 @@ beforeAll(async () => {
       request: { html: XSS },
     }),
   ]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -7,10 +7,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningServer, startNodeServer } from '../src/runtime/node';
 import { aTrace, silentLogger } from './helpers/app';
+import { launchChromium } from './helpers/browser';
 import { signatureIsValid, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver';
 
 const SCREENSHOTS = resolve('test-artifacts/screenshots');
@@ -36,18 +37,7 @@ beforeAll(async () => {
     },
     { logger: silentLogger },
   );
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
