@@ -6,7 +6,7 @@ import { recordTraces } from '../src/domain/traces/record';
 import { ReportedTraceSchema } from '../src/domain/traces/schema';
 import type { Db } from '../src/store/db';
 import { traces } from '../src/store/schema/traces';
-import { traceJson } from '../src/store/transfer-queries';
+import { traceJson } from '../src/store/trace-json';
 import { aTrace, manualClock, openTestDb } from './helpers/app';
 
 // The transfer writes traces serialized by SQLite (`traceJson`); the API serves `toApiTrace`.

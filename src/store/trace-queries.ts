@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db';
 import { type NewTraceRow, traces } from './schema/traces';
-import { traceJson } from './transfer-queries';
+import { traceJson } from './trace-json';
 import { runWrite } from './write-queue';
 
 const INSERT_COLUMNS = Object.entries(getTableColumns(traces)).filter(([key]) => key !== 'seq') as Array<

@@ -2,7 +2,7 @@ import { and, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db';
 import { SLOT_MS, slotOf, traces } from './schema/traces';
-import { traceJson } from './transfer-queries';
+import { traceJson } from './trace-json';
 
 /**
  * The trace list query (reference §3.1): equality filters, a time window, newest first by

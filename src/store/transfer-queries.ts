@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gt, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { traces } from './schema/traces';
 import { trackers, transferredFiles } from './schema/trackers';
+import { traceJson } from './trace-json';
 
 export type TransferredFileRow = typeof transferredFiles.$inferSelect;
 export type NewTransferredFileRow = typeof transferredFiles.$inferInsert;
@@ -30,24 +31,6 @@ function inRange(range: TraceRange): SQL {
   if (range.toSeq !== undefined) conditions.push(lte(traces.seq, range.toSeq));
   return and(...conditions)!;
 }
-
-/**
- * A trace in the API's response shape (`toApiTrace`, reference §3.2), serialized by SQLite:
- * the same keys in the same order, the JSON columns embedded as JSON values. Building the text
- * in SQL spares the client 25 columns per row and a parse/stringify round trip, which made the
- * transfer several times faster. `test/trace-json.test.ts` keeps it equal to `toApiTrace`.
- */
-export const traceJson = sql<string>`json_object(
-  'trace_id', ${traces.traceId}, 'trace_name', ${traces.traceName},
-  'trace_rating', ${traces.traceRating}, 'trace_type', ${traces.traceType},
-  'request', json(${traces.request}), 'response', json(${traces.response}),
-  'code', ${traces.code}, 'api_version', ${traces.apiVersion}, 'message', json(${traces.message}),
-  'record_time', ${traces.recordTime}, 'time', ${traces.time}, 'user', json(${traces.user}),
-  'service_type', ${traces.serviceType}, 'resource_type', ${traces.resourceType},
-  'resource_id', ${traces.resourceId}, 'resource_name', ${traces.resourceName},
-  'source_ip', ${traces.sourceIp}, 'request_id', ${traces.requestId},
-  'location_info', ${traces.locationInfo}, 'endpoint', ${traces.endpoint},
-  'resource_url', ${traces.resourceUrl})`;
 
 export interface TraceJsonRow {
   seq: number;
