@@ -3,7 +3,7 @@ import { notificationOverview } from '../src/domain/notifications/deliveries';
 import { RULES_TTL_MS } from '../src/domain/notifications/matching';
 import { runScheduledJobs } from '../src/jobs';
 import { runNotificationDelivery } from '../src/jobs/notifications';
-import { claimDueDeliveries } from '../src/store/notification-queries';
+import { claimDueDeliveries } from '../src/store/outbox-queries';
 import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
 import { signatureIsValid, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver';
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../domain/deps';
 import { type DeliverySummary, deliverDue, registerDeliveryWaker } from '../domain/notifications/delivery';
-import { nextDueAt, pruneSettledDeliveries } from '../store/notification-queries';
+import { nextDueAt, pruneSettledDeliveries } from '../store/outbox-queries';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_LIMIT = 100;

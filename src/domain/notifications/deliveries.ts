@@ -1,4 +1,5 @@
-import { listNotificationRows, listOutboxRows, outboxCounts } from '../../store/notification-queries';
+import { listNotificationRows } from '../../store/notification-queries';
+import { listOutboxRows, outboxCounts } from '../../store/outbox-queries';
 import type { OutboxRow } from '../../store/schema/notifications';
 import type { Deps } from '../deps';
 import { toApiNotification } from './notifications';

@@ -1,11 +1,6 @@
 import type { Db } from '../../store/db';
-import {
-  type AttemptOutcome,
-  claimDueDeliveries,
-  findNotificationsByIds,
-  findTopic,
-  recordOutcomes,
-} from '../../store/notification-queries';
+import { findNotificationsByIds, findTopic } from '../../store/notification-queries';
+import { type AttemptOutcome, claimDueDeliveries, recordOutcomes } from '../../store/outbox-queries';
 import type { NotificationRow, OutboxRow } from '../../store/schema/notifications';
 import type { Deps } from '../deps';
 import { CONTENT_TYPE, SIGNATURE_HEADER, signatureOf } from './cloud-event';

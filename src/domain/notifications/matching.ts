@@ -1,10 +1,7 @@
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '../../store/db';
-import {
-  loadMatchingState,
-  type OutboxEntry,
-  outboxInsertStatements,
-} from '../../store/notification-queries';
+import { loadMatchingState } from '../../store/notification-queries';
+import { type OutboxEntry, outboxInsertStatements } from '../../store/outbox-queries';
 import type { NewTraceRow, TraceRow } from '../../store/schema/traces';
 import type { Deps } from '../deps';
 import { toApiTrace } from '../traces/query';
