@@ -1,3 +1,4 @@
+import { aTrace } from '../../helpers/app';
 import type { JsonSchema } from './json-schema';
 
 export type Role = 'reporter' | 'reader' | 'admin';
@@ -151,26 +152,7 @@ export const SAMPLES: Record<string, (ctx: SampleContext) => RequestParts> = {
   'GET /health': () => ({}),
   'POST /v3/{project_id}/traces': (ctx) => ({
     body: {
-      traces: [
-        {
-          trace_id: `sample-${ctx.now}`,
-          trace_name: 'createServer',
-          trace_rating: 'normal',
-          trace_type: 'ApiCall',
-          service_type: 'ECS',
-          resource_type: 'ecs',
-          resource_id: 'srv-1',
-          resource_name: 'web-1',
-          time: ctx.now - 60_000,
-          user: { id: 'u1', name: 'alice', domain: { id: 'd1', name: 'acme' } },
-          source_ip: '198.51.100.7',
-          request_id: 'req-1',
-          code: 200,
-          api_version: '1.0',
-          request: { server: { name: 'web-1' } },
-          response: { status: 'SUCCESS' },
-        },
-      ],
+      traces: [aTrace({ trace_id: `sample-${ctx.now}`, time: ctx.now - 60_000 })],
     },
   }),
   'GET /v3/{project_id}/traces': (ctx) => ({
