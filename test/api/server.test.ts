@@ -30,6 +30,9 @@ function dataDir(): string {
   return dir;
 }
 
+const TOKEN = 'bootstrap-token-0123456789';
+const PROJECT = 'abcdefabcdefabcdefabcdefabcdefab';
+
 /** Starts a server and returns what it printed (console and logger). */
 async function start(env: Record<string, string>) {
   const printed: string[] = [];
@@ -118,8 +121,7 @@ describe('startNodeServer', () => {
   });
 
   it('answers over HTTP: a body over 5 MB is 413, malformed JSON 400, both CTS bodies', async () => {
-    const token = 'bootstrap-token-0123456789';
-    const project = 'abcdefabcdefabcdefabcdefabcdefab';
+    const [token, project] = [TOKEN, PROJECT];
     const { server } = await start({
       CTS_DATA_DIR: dataDir(),
       CTS_ADMIN_TOKEN: token,
@@ -137,8 +139,7 @@ describe('startNodeServer', () => {
   });
 
   it('keeps concurrent reports apart (group commit) and counts each one', async () => {
-    const token = 'bootstrap-token-0123456789';
-    const project = 'abcdefabcdefabcdefabcdefabcdefab';
+    const [token, project] = [TOKEN, PROJECT];
     const { server } = await start({
       CTS_DATA_DIR: dataDir(),
       CTS_ADMIN_TOKEN: token,
@@ -168,8 +169,7 @@ describe('startNodeServer on a libSQL server (sqld)', () => {
   afterAll(() => sqld.stop());
 
   it('migrates, bootstraps and serves with CTS_DATABASE_URL=http://…', async () => {
-    const token = 'bootstrap-token-0123456789';
-    const project = 'abcdefabcdefabcdefabcdefabcdefab';
+    const [token, project] = [TOKEN, PROJECT];
     const env = {
       CTS_DATA_DIR: dataDir(),
       CTS_DATABASE_URL: sqld.url,
