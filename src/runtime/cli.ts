@@ -148,11 +148,6 @@ const commands: Record<string, Command> = {
   },
 };
 
-/** Registers a further command (used by the jobs and verify modules). */
-export function registerCommand(name: string, command: Command): void {
-  commands[name] = command;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
