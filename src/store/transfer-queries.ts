@@ -1,5 +1,4 @@
-import type { InArgs } from '@libsql/client';
-import { and, asc, desc, eq, gt, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, lte, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { traces } from './schema/traces';
 import { trackers, transferredFiles } from './schema/trackers';
@@ -22,7 +21,7 @@ export interface TraceRange {
  * indexes: with them it would read and sort every trace of the project; on the rowid it reads
  * only the range after the cursor.
  */
-function inRange(range: TraceRange): SQL {
+function inRange(range: Omit<TraceRange, 'afterSeq'> & { afterSeq: number | Placeholder }): SQL {
   const conditions = [
     gt(traces.seq, range.afterSeq),
     sql`+${traces.projectId} = ${range.projectId}`,
@@ -40,27 +39,67 @@ export interface TraceJsonRow {
   json: string;
 }
 
-/** Up to `limit` traces of the range as API JSON, in ingestion order. */
-export async function selectTraceJsonInRange(
+/**
+ * Reads a closed range (`toSeq` set) in chunks of up to `limit` traces as API JSON, in ingestion
+ * order: `read(afterSeq)` returns the chunk after `afterSeq`. A chunk is one row: each column is
+ * the chunk's values joined in `seq` order, the JSON separated by newlines (which JSON built by
+ * SQLite never contains raw). One row instead of `limit` spares the client its per-row result
+ * objects, which cost about as much as building the JSON (`docs/adr/0002-transfer.md`).
+ */
+export function traceJsonReader(
   db: Db,
-  range: TraceRange,
+  range: Omit<TraceRange, 'afterSeq'>,
   limit: number,
-): Promise<TraceJsonRow[]> {
-  const query = db
-    .select({ seq: traces.seq, serviceType: traces.serviceType, time: traces.time, json: traceJson })
+): (afterSeq: number) => Promise<TraceJsonRow[]> {
+  const chunk = db
+    .select({
+      seq: traces.seq,
+      serviceType: traces.serviceType,
+      time: traces.time,
+      json: sql`${traceJson}`.as('json'),
+    })
     .from(traces)
-    .where(inRange(range))
+    .where(inRange({ ...range, afterSeq: sql.placeholder('afterSeq') }))
     .orderBy(asc(traces.seq))
     .limit(limit)
-    .toSQL();
-  // The transfer's hot loop: read through the client and skip drizzle's per-row result mapping.
-  const { rows } = await db.$client.execute({ sql: query.sql, args: query.params as InArgs });
-  return rows.map((row) => ({
-    seq: Number(row[0]),
-    serviceType: row[1] as string,
-    time: Number(row[2]),
-    json: row[3] as string,
-  }));
+    .as('chunk');
+  const query = db
+    .select({
+      count: sql<number>`count(*)`,
+      seqs: sql<string | null>`group_concat(${chunk.seq})`,
+      services: sql<string | null>`group_concat(${chunk.serviceType})`,
+      times: sql<string | null>`group_concat(${chunk.time})`,
+      json: sql<string | null>`group_concat(${chunk.json}, char(10))`,
+    })
+    .from(chunk)
+    .prepare();
+  return async (afterSeq) => {
+    const [row] = await query.all({ afterSeq });
+    if (
+      !row?.count ||
+      row.seqs === null ||
+      row.services === null ||
+      row.times === null ||
+      row.json === null
+    ) {
+      return [];
+    }
+    const seqs = row.seqs.split(',');
+    const services = row.services.split(',');
+    const times = row.times.split(',');
+    const json = row.json.split('\n');
+    if (json.length !== row.count || seqs.length !== row.count) {
+      throw new Error(
+        `Transfer read ${json.length} JSON texts for ${row.count} traces after seq ${afterSeq}`,
+      );
+    }
+    return json.map((text, i) => ({
+      seq: Number(seqs[i]),
+      serviceType: services[i]!,
+      time: Number(times[i]),
+      json: text,
+    }));
+  };
 }
 
 /**

@@ -55,27 +55,34 @@ export async function fileSuffix(
   return (await sha256Hex(`${projectId}\n${trackerName}\n${firstSeq}\n${lastSeq}`)).slice(0, 16);
 }
 
-const encoder = new TextEncoder();
-/** JSON is handed to the compressor in pieces of about this size. */
-const CHUNK_CHARS = 256 * 1024;
+/** JSON is handed to the compressor in pieces of this size. */
+const CHUNK_BYTES = 128 * 1024;
 /** Chunks handed to the compressor but not yet taken in, per file, before `add` makes the caller wait. */
-const MAX_QUEUED_CHUNKS = 4;
+const MAX_QUEUED_CHUNKS = 2;
+const OPEN = 0x5b; // [
+const COMMA = 0x2c;
+const CLOSE = 0x5d; // ]
+const encoder = new TextEncoder();
+const NO_CHUNK = new Uint8Array(0);
 
 /**
- * Builds one trace file, a JSON array, from already-serialized items. With gzip the bytes are
- * compressed as they come (web `CompressionStream`, off the main thread on Node), so a file never
- * sits in memory uncompressed, and the compressor's queue is bounded (see `add`).
+ * Builds one trace file, a JSON array, from already-serialized items. The JSON is encoded (UTF-8)
+ * straight into chunks; with gzip each chunk is compressed once full (web `CompressionStream`,
+ * off the main thread on Node), so a file never sits in memory uncompressed, and the compressor's
+ * queue is bounded (see `add`). A chunk handed to the compressor is never reused: a write can
+ * settle before the compressor has read it (Node settles writes below its buffer limit at once).
  */
 export class TraceFileBuilder {
   /** Items added. */
   count = 0;
-  /** Characters of JSON added (≈ bytes for the ASCII-heavy trace JSON). */
-  chars = 0;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  /** Bytes of JSON added. */
+  bytes = 0;
+  /** Where `add` encodes to: allocated when the first item comes. */
+  private chunk = NO_CHUNK;
+  private used = 0;
   private readonly writer?: WritableStreamDefaultWriter<BufferSource>;
   private readonly output?: Promise<ArrayBuffer>;
-  private readonly plain: Uint8Array[] = [];
+  private readonly plain: Array<Uint8Array<ArrayBuffer>> = [];
   private readonly queued: Array<Promise<void>> = [];
 
   constructor(readonly compress: boolean) {
@@ -95,20 +102,35 @@ export class TraceFileBuilder {
    * compressor keeps up.
    */
   add(json: string): Promise<void> | undefined {
-    this.pending.push(this.count === 0 ? `[${json}` : `,${json}`);
+    let behind: Promise<void> | undefined;
+    if (!this.append(json)) {
+      this.push();
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: a fresh chunk that size always fits it.
+      this.chunk = new Uint8Array(Math.max(CHUNK_BYTES, json.length * 3 + 1));
+      this.append(json);
+      behind = this.queued.length > MAX_QUEUED_CHUNKS ? this.queued.shift() : undefined;
+    }
     this.count++;
-    this.chars += json.length + 1;
-    this.pendingChars += json.length + 1;
-    if (this.pendingChars < CHUNK_CHARS) return undefined;
-    this.push();
-    return this.queued.length > MAX_QUEUED_CHUNKS ? this.queued.shift() : undefined;
+    return behind;
   }
 
+  /** Encodes `json` after its separator into the current chunk; false (and nothing kept) if it does not fit. */
+  private append(json: string): boolean {
+    if (this.used + 1 + json.length > this.chunk.byteLength) return false;
+    const { read, written } = encoder.encodeInto(json, this.chunk.subarray(this.used + 1));
+    if (read < json.length) return false;
+    this.chunk[this.used] = this.count === 0 ? OPEN : COMMA;
+    this.used += written + 1;
+    this.bytes += written + 1;
+    return true;
+  }
+
+  /** Hands the filled part of the current chunk on (to the compressor, or to the plain parts). */
   private push(): void {
-    if (this.pending.length === 0) return;
-    const bytes = encoder.encode(this.pending.join(''));
-    this.pending = [];
-    this.pendingChars = 0;
+    const bytes = this.chunk.subarray(0, this.used);
+    this.chunk = NO_CHUNK;
+    this.used = 0;
+    if (bytes.byteLength === 0) return;
     if (!this.writer) {
       this.plain.push(bytes);
       return;
@@ -119,12 +141,14 @@ export class TraceFileBuilder {
 
   /** The file's exact bytes. */
   async finish(): Promise<Uint8Array> {
-    this.pending.push(this.count === 0 ? '[]' : ']');
     this.push();
+    const end = this.count === 0 ? Uint8Array.of(OPEN, CLOSE) : Uint8Array.of(CLOSE);
     if (this.writer && this.output) {
+      await this.writer.write(end);
       await this.writer.close();
       return new Uint8Array(await this.output);
     }
+    this.plain.push(end);
     const out = new Uint8Array(this.plain.reduce((n, part) => n + part.byteLength, 0));
     let offset = 0;
     for (const part of this.plain) {
