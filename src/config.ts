@@ -20,7 +20,7 @@ export const ConfigSchema = z.object({
     .optional(),
   CTS_DATABASE_AUTH_TOKEN: z.string().optional(),
   /** Page cache for an embedded database, MiB (see docs/adr/0001-trace-storage.md). */
-  CTS_DATABASE_CACHE_MB: int(2, 65536).default(256),
+  CTS_DATABASE_CACHE_MB: int(2, 65536).default(32),
   CTS_REGION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens')
