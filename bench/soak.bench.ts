@@ -1,5 +1,5 @@
 /**
- * Soak (issue 8): the real server as a child process (`node --import tsx src/runtime/main.ts`),
+ * Soak (issue 8): the real server as a child process (`node dist/node/main.mjs`, as `npm start`),
  * transferring to s3rver, with a notification rule delivering to a local webhook, under steady
  * load for CTS_SOAK_MINUTES (default 10): trace reports (a fifth of them older than the retention,
  * so retention deletes all along), API queries of every kind, console pages, and the scheduled jobs

@@ -4,7 +4,7 @@
  *  (a) raw insert rate of the real schema through the same driver (@libsql/client, multi-row
  *      INSERTs of 1,000 rows, one transaction each): the ceiling of (b); and the same for a naive
  *      schema (random UUID key, one index per filter, default page cache);
- *  (b) HTTP batch ingest through the real server (`src/runtime/main.ts` in its own process),
+ *  (b) HTTP batch ingest through the real server (`dist/node/main.mjs`, as `npm start` runs it),
  *      1,000 traces per call from BENCH_CLIENTS concurrent clients;
  *  (c) single-trace reports per second, next to one-row INSERT transactions per second through the
  *      driver and to `GET /health` per second (the HTTP ceiling);
@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_SERVER } from '../scripts/build-node';
 import {
   type BatchResult,
   type InsertResult,
@@ -61,7 +62,7 @@ function child<T>(script: string, args: Array<string | number>): Promise<T> {
 /** The real server on a free port with its own data directory; resolves with its URL. */
 function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/runtime/main.ts')], {
+    const proc = spawn(process.execPath, [join(root, NODE_SERVER)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {

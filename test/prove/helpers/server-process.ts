@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { NODE_SERVER } from '../../../scripts/build-node';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -39,9 +40,10 @@ export interface ServerProcess {
 }
 
 /**
- * Starts the real single-process server (`node --import tsx src/runtime/main.ts`) as a child of
- * this process — the node binary itself, never npx, so that killing its pid kills the server —
- * and waits until `/health` answers. Only `env` and PATH/HOME reach the child.
+ * Starts the real single-process server as `npm start` runs it (`node dist/node/main.mjs`, built
+ * by the test run's global setup) as a child of this process — the node binary itself, never npx,
+ * so that killing its pid kills the server — and waits until `/health` answers. Only `env` and
+ * PATH/HOME reach the child.
  */
 export async function startServerProcess(options: {
   env: Record<string, string>;
@@ -49,7 +51,7 @@ export async function startServerProcess(options: {
   readyTimeoutMs?: number;
 }): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/main.ts'], {
+  const child = spawn(process.execPath, [NODE_SERVER], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
