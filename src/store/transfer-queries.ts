@@ -44,7 +44,8 @@ export interface TraceJsonRow {
  * order: `read(afterSeq)` returns the chunk after `afterSeq`. A chunk is one row: each column is
  * the chunk's values joined in `seq` order, the JSON separated by newlines (which JSON built by
  * SQLite never contains raw). One row instead of `limit` spares the client its per-row result
- * objects, which cost about as much as building the JSON (`docs/adr/0002-transfer.md`).
+ * objects, which cost about as much as building the JSON. The aggregates see the rows in the
+ * subquery's order (pinned by a test; an explicit ORDER BY in them is 2.5× slower): ADR 0002.
  */
 export function traceJsonReader(
   db: Db,
