@@ -87,3 +87,19 @@ export function ErrorBox({ message, code }: { message: string; code?: string }) 
     </div>
   );
 }
+
+/** A list table: one header cell per column, the rows (each cell with its column's `data-label`). */
+export function ListTable({ columns, children }: PropsWithChildren<{ columns: string[] }>) {
+  return (
+    <table class="list">
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th>{column}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}

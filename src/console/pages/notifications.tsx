@@ -2,7 +2,7 @@ import type { DeliveryStatus } from '../../domain/notifications/deliveries';
 import type { Notification } from '../../domain/notifications/schema';
 import type { ConsoleSession } from '../../domain/projects/sessions';
 import { formatTime } from '../format';
-import { Layout } from '../layout';
+import { Layout, ListTable } from '../layout';
 
 export const NOTIFICATIONS = '/console/notifications';
 
@@ -44,23 +44,11 @@ export function NotificationListPage({ session, notifications, quota, notice }: 
           <p>No key event notification yet: nothing is sent when traces are recorded.</p>
         </div>
       ) : (
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Rule</th>
-              <th>Topic</th>
-              <th>Last delivery</th>
-              <th>Operation</th>
-            </tr>
-          </thead>
-          <tbody>
-            {notifications.map((n) => (
-              <NotificationRow n={n} admin={admin} />
-            ))}
-          </tbody>
-        </table>
+        <ListTable columns={['Name', 'Status', 'Rule', 'Topic', 'Last delivery', 'Operation']}>
+          {notifications.map((n) => (
+            <NotificationRow n={n} admin={admin} />
+          ))}
+        </ListTable>
       )}
     </Layout>
   );

@@ -1,7 +1,7 @@
 import type { ConsoleSession } from '../../domain/projects/sessions';
 import type { ArchiveDay, ArchivedFile } from '../../domain/trackers';
 import { formatBytes, formatTime } from '../format';
-import { Layout } from '../layout';
+import { Layout, ListTable } from '../layout';
 
 export interface TrackerFilesProps {
   session: ConsoleSession;
@@ -47,36 +47,25 @@ function DayList({ base, days }: { base: string; days: ArchiveDay[] }) {
       </div>
     );
   return (
-    <table class="list">
-      <thead>
-        <tr>
-          <th>Day (UTC)</th>
-          <th>Service</th>
-          <th>Files</th>
-          <th>Traces</th>
-          <th>Size</th>
-        </tr>
-      </thead>
-      <tbody>
-        {days.map((d) => {
-          const query = new URLSearchParams({ day: d.day });
-          if (d.serviceType) query.set('service', d.serviceType);
-          return (
-            <tr>
-              <td data-label="Day (UTC)">
-                <a href={`${base}?day=${d.day}`}>{d.day}</a>
-              </td>
-              <td data-label="Service">
-                <a href={`${base}?${query}`}>{d.serviceType ?? '(not sorted by service)'}</a>
-              </td>
-              <td data-label="Files">{d.files}</td>
-              <td data-label="Traces">{d.traces}</td>
-              <td data-label="Size">{formatBytes(d.bytes)}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <ListTable columns={['Day (UTC)', 'Service', 'Files', 'Traces', 'Size']}>
+      {days.map((d) => {
+        const query = new URLSearchParams({ day: d.day });
+        if (d.serviceType) query.set('service', d.serviceType);
+        return (
+          <tr>
+            <td data-label="Day (UTC)">
+              <a href={`${base}?day=${d.day}`}>{d.day}</a>
+            </td>
+            <td data-label="Service">
+              <a href={`${base}?${query}`}>{d.serviceType ?? '(not sorted by service)'}</a>
+            </td>
+            <td data-label="Files">{d.files}</td>
+            <td data-label="Traces">{d.traces}</td>
+            <td data-label="Size">{formatBytes(d.bytes)}</td>
+          </tr>
+        );
+      })}
+    </ListTable>
   );
 }
 
@@ -92,37 +81,25 @@ function FileList({ base, files }: { base: string; files: NonNullable<TrackerFil
   if (files.nextBefore !== undefined) more.set('before', String(files.nextBefore));
   return (
     <>
-      <table class="list">
-        <thead>
+      <ListTable columns={['File', 'Service', 'Traces', 'Trace times (UTC)', 'Size', 'Uploaded (UTC)']}>
+        {files.list.map((file) => (
           <tr>
-            <th>File</th>
-            <th>Service</th>
-            <th>Traces</th>
-            <th>Trace times (UTC)</th>
-            <th>Size</th>
-            <th>Uploaded (UTC)</th>
+            <td data-label="File">
+              <a href={`${base}/${file.id}`} download={file.name}>
+                {file.name}
+              </a>
+              <span class="sub mono">sha256 {file.sha256.slice(0, 16)}…</span>
+            </td>
+            <td data-label="Service">{file.serviceType ?? '—'}</td>
+            <td data-label="Traces">{file.traceCount}</td>
+            <td data-label="Trace times (UTC)">
+              {formatTime(file.oldestTime)} – {formatTime(file.newestTime)}
+            </td>
+            <td data-label="Size">{formatBytes(file.size)}</td>
+            <td data-label="Uploaded (UTC)">{formatTime(file.uploadedAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {files.list.map((file) => (
-            <tr>
-              <td data-label="File">
-                <a href={`${base}/${file.id}`} download={file.name}>
-                  {file.name}
-                </a>
-                <span class="sub mono">sha256 {file.sha256.slice(0, 16)}…</span>
-              </td>
-              <td data-label="Service">{file.serviceType ?? '—'}</td>
-              <td data-label="Traces">{file.traceCount}</td>
-              <td data-label="Trace times (UTC)">
-                {formatTime(file.oldestTime)} – {formatTime(file.newestTime)}
-              </td>
-              <td data-label="Size">{formatBytes(file.size)}</td>
-              <td data-label="Uploaded (UTC)">{formatTime(file.uploadedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ListTable>
       {files.nextBefore !== undefined && (
         <nav class="pager" aria-label="Pages">
           <a class="button" rel="next" href={`${base}?${more}`}>

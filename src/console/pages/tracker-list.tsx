@@ -1,7 +1,7 @@
 import type { ConsoleSession } from '../../domain/projects/sessions';
 import type { TrackerResponse, TransferLag } from '../../domain/trackers';
 import { formatDuration, formatTime } from '../format';
-import { Layout } from '../layout';
+import { Layout, ListTable } from '../layout';
 
 export interface TrackerListProps {
   session: ConsoleSession;
@@ -43,22 +43,11 @@ export function TrackerListPage({ session, trackers, now, notice }: TrackerListP
           )}
         </div>
       ) : (
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Tracker</th>
-              <th>Status</th>
-              <th>Bucket</th>
-              <th>Transfer lag</th>
-              <th>Operation</th>
-            </tr>
-          </thead>
-          <tbody>
-            {trackers.map(({ tracker, lag }) => (
-              <TrackerRow tracker={tracker} lag={lag} now={now} admin={admin} />
-            ))}
-          </tbody>
-        </table>
+        <ListTable columns={['Tracker', 'Status', 'Bucket', 'Transfer lag', 'Operation']}>
+          {trackers.map(({ tracker, lag }) => (
+            <TrackerRow tracker={tracker} lag={lag} now={now} admin={admin} />
+          ))}
+        </ListTable>
       )}
     </Layout>
   );
