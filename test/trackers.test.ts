@@ -84,18 +84,19 @@ describe('tracker API', () => {
     expect(put.status).toBe(404);
     expect((await put.json()).error_code).toBe('CTS.0214');
 
+    const obsInfo = {
+      bucket_name: 'audit-bkt',
+      file_prefix_name: 'acme',
+      is_obs_created: true,
+      compress_type: 'json',
+      is_sort_by_service: false,
+    };
     const created = await env.call('POST', trackerPath(), {
       body: {
         ...system,
         is_lts_enabled: true,
         is_support_validate: true,
-        obs_info: {
-          bucket_name: 'audit-bkt',
-          file_prefix_name: 'acme',
-          is_obs_created: true,
-          compress_type: 'json',
-          is_sort_by_service: false,
-        },
+        obs_info: obsInfo,
       },
     });
     expect(created.status).toBe(201);
@@ -105,13 +106,7 @@ describe('tracker API', () => {
       status: 'enabled',
       is_support_validate: true,
       lts: { is_lts_enabled: true },
-      obs_info: {
-        bucket_name: 'audit-bkt',
-        file_prefix_name: 'acme',
-        is_obs_created: true,
-        compress_type: 'json',
-        is_sort_by_service: false,
-      },
+      obs_info: obsInfo,
     });
     expect(await env.deps.buckets.exists('audit-bkt')).toBe(true);
     expect((await listTrackers())[0]).toEqual(body);

@@ -33,6 +33,11 @@ function dataDir(): string {
 const TOKEN = 'bootstrap-token-0123456789';
 const PROJECT = 'abcdefabcdefabcdefabcdefabcdefab';
 
+/** Settings for a server in a fresh data directory, bootstrapped with PROJECT and TOKEN. */
+function bootstrapped(env: Record<string, string> = {}): Record<string, string> {
+  return { CTS_DATA_DIR: dataDir(), CTS_ADMIN_TOKEN: TOKEN, CTS_PROJECT_ID: PROJECT, ...env };
+}
+
 /** Starts a server and returns what it printed (console and logger). */
 async function start(env: Record<string, string>) {
   const printed: string[] = [];
@@ -121,34 +126,24 @@ describe('startNodeServer', () => {
   });
 
   it('answers over HTTP: a body over 5 MB is 413, malformed JSON 400, both CTS bodies', async () => {
-    const [token, project] = [TOKEN, PROJECT];
-    const { server } = await start({
-      CTS_DATA_DIR: dataDir(),
-      CTS_ADMIN_TOKEN: token,
-      CTS_PROJECT_ID: project,
-    });
-    const path = `/v3/${project}/traces`;
+    const { server } = await start(bootstrapped());
+    const path = `/v3/${PROJECT}/traces`;
     const big = JSON.stringify({ traces: [aTrace({ message: 'x'.repeat(5 * 1024 * 1024) })] });
-    const tooBig = await request(server, 'POST', path, token, big);
+    const tooBig = await request(server, 'POST', path, TOKEN, big);
     expect(tooBig.status).toBe(413);
     expect((await tooBig.json()).error_code).toBe('CTS.0003');
-    const malformed = await request(server, 'POST', path, token, '{"traces":');
+    const malformed = await request(server, 'POST', path, TOKEN, '{"traces":');
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).error_code).toBe('CTS.0003');
     expect((await request(server, 'GET', '/health')).status).toBe(200);
   });
 
   it('keeps concurrent reports apart (group commit) and counts each one', async () => {
-    const [token, project] = [TOKEN, PROJECT];
-    const { server } = await start({
-      CTS_DATA_DIR: dataDir(),
-      CTS_ADMIN_TOKEN: token,
-      CTS_PROJECT_ID: project,
-    });
-    const path = `/v3/${project}/traces`;
+    const { server } = await start(bootstrapped());
+    const path = `/v3/${PROJECT}/traces`;
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        request(server, 'POST', path, token, {
+        request(server, 'POST', path, TOKEN, {
           traces: Array.from({ length: 25 }, (_, j) => aTrace({ trace_id: `c-${(i * 25 + j) % 600}` })),
         }),
       ),
@@ -157,7 +152,7 @@ describe('startNodeServer', () => {
     expect(responses.every((r) => r.status === 201)).toBe(true);
     expect(bodies.reduce((sum, b) => sum + b.recorded, 0)).toBe(600);
     expect(bodies.reduce((sum, b) => sum + b.duplicates, 0)).toBe(400);
-    expect(await countOf(server, project, token)).toBe(600);
+    expect(await countOf(server, PROJECT, TOKEN)).toBe(600);
   });
 });
 
@@ -169,15 +164,9 @@ describe('startNodeServer on a libSQL server (sqld)', () => {
   afterAll(() => sqld.stop());
 
   it('migrates, bootstraps and serves with CTS_DATABASE_URL=http://…', async () => {
-    const [token, project] = [TOKEN, PROJECT];
-    const env = {
-      CTS_DATA_DIR: dataDir(),
-      CTS_DATABASE_URL: sqld.url,
-      CTS_ADMIN_TOKEN: token,
-      CTS_PROJECT_ID: project,
-    };
+    const env = bootstrapped({ CTS_DATABASE_URL: sqld.url });
     const { server } = await start(env);
-    const report = await request(server, 'POST', `/v3/${project}/traces`, token, {
+    const report = await request(server, 'POST', `/v3/${PROJECT}/traces`, TOKEN, {
       traces: [aTrace({ trace_id: 'remote' }), aTrace()],
     });
     expect(await report.json()).toMatchObject({ recorded: 2, duplicates: 0 });
@@ -185,7 +174,7 @@ describe('startNodeServer on a libSQL server (sqld)', () => {
     servers.splice(0);
     // Restarted on the same database: nothing created twice, the data is there.
     const again = await start(env);
-    expect(await countOf(again.server, project, token)).toBe(2);
+    expect(await countOf(again.server, PROJECT, TOKEN)).toBe(2);
   });
 });
 
