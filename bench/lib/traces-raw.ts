@@ -136,11 +136,11 @@ const result =
   mode === 'count'
     ? await count()
     : mode === 'insert'
-    ? await insert(Number(arg), variant === 'naive')
-    : mode === 'single'
-      ? await single(Number(arg))
-      : mode === 'query'
-        ? await query(arg)
-        : undefined;
+      ? await insert(Number(arg), variant === 'naive')
+      : mode === 'single'
+        ? await single(Number(arg))
+        : mode === 'query'
+          ? await query(arg)
+          : undefined;
 if (!result) throw new Error(`unknown mode ${mode}`);
 console.log(JSON.stringify(result));
