@@ -15,13 +15,16 @@ import { startJobScheduler } from './scheduler';
 /** The Node dependencies for a configuration: embedded or remote libSQL, S3 or folder buckets. */
 export async function buildNodeDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
   const db = overrides.db ?? (await openNodeDb(config));
-  await migrateDb(db);
+  const repaired = await migrateDb(db);
+  const logger = overrides.logger ?? consoleLogger;
+  if (repaired > 0)
+    logger.warn('repaired stored traces holding invalid UTF-8 (U+FFFD now)', { rows: repaired });
   return {
     db,
     config,
     buckets: overrides.buckets ?? nodeBucketStore(config),
     clock: overrides.clock ?? Date.now,
-    logger: overrides.logger ?? consoleLogger,
+    logger,
     waitUntil: overrides.waitUntil ?? ((work) => void work.catch(() => {})),
   };
 }
