@@ -8,8 +8,11 @@ import {
   type ListedObject,
   type StoredObject,
 } from '../transfer/bucket';
+import { listFolderKeys, readObjectFile } from './fs-objects';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{2,62}$/;
+/** The temporary file a write renames into place (`<key>.<uuid>.tmp`). */
+const isTemporary = (name: string) => /\.[0-9a-f-]{36}\.tmp$/.test(name);
 
 /**
  * Buckets as folders: `<root>/<bucket>/<key>` holds exactly the object's bytes, so the archive
@@ -67,13 +70,8 @@ function fsBucket(name: string, dir: string, metaDir: string, exists: () => Prom
     },
     async get(key): Promise<StoredObject | null> {
       await requireBucket();
-      let body: Buffer;
-      try {
-        body = await readFile(pathOf(dir, key));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
+      const body = await readObjectFile(pathOf(dir, key));
+      if (!body) return null;
       let meta: { contentType?: string; metadata?: Record<string, string> } = {};
       try {
         meta = JSON.parse(await readFile(pathOf(metaDir, `${key}.json`), 'utf8'));
@@ -84,24 +82,9 @@ function fsBucket(name: string, dir: string, metaDir: string, exists: () => Prom
     },
     async *list(prefix): AsyncIterable<ListedObject> {
       await requireBucket();
-      // Walk only the folder the prefix names, not the whole bucket.
-      const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-      let entries: Dirent[] = [];
-      try {
-        entries = await readdir(folder ? pathOf(dir, folder) : dir, { recursive: true, withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      const objects: ListedObject[] = [];
-      for (const entry of entries) {
-        if (!entry.isFile() || entry.name.endsWith('.tmp')) continue;
-        const path = join(entry.parentPath, entry.name);
-        const key = relative(dir, path).split(sep).join('/');
-        if (key.startsWith(prefix)) objects.push({ key, size: (await stat(path)).size });
-      }
-      objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      yield* objects;
+      // Walk only the folder the prefix names, not the whole bucket; skip writes in progress.
+      const listed = await listFolderKeys(dir, prefix, (folder) => pathOf(dir, folder), isTemporary);
+      for (const { key, size } of listed) yield { key, size };
     },
     async delete(key) {
       await requireBucket();
