@@ -37,7 +37,13 @@ export async function recordAudit(
       resource_name: operation.resourceName,
       time: deps.clock(),
       tracker_name: 'system',
-      user: { id: actor.keyId, name: actor.keyName, domain: { id: actor.domainId } },
+      user: {
+        id: actor.keyId,
+        name: actor.keyName,
+        domain: { id: actor.domainId },
+        // Calls signed with AK/SK say which access key made them, as CTS records it.
+        ...(actor.accessKeyId ? { access_key_id: actor.accessKeyId } : {}),
+      },
       source_ip: actor.sourceIp,
       request_id: actor.requestId,
       request: operation.request,
