@@ -58,6 +58,8 @@ export function auditTrace(actor: Actor, operation: AuditedOperation, now: numbe
       id: fitText(actor.keyId, 128),
       name: fitText(actor.keyName, 256),
       domain: { id: fitText(actor.domainId, 128) },
+      // Calls signed with AK/SK say which access key made them, as CTS records it.
+      ...(actor.accessKeyId ? { access_key_id: actor.accessKeyId } : {}),
     },
     source_ip: fitText(actor.sourceIp, 64),
     request_id: fitText(actor.requestId, 128),
