@@ -8,6 +8,7 @@ import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
 import { loneSurrogatePaths } from '../domain/text';
 import type { Actor } from '../domain/traces/audit';
+import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
   Variables: { deps: Deps; requestId: string; principal: Principal };
@@ -177,9 +178,7 @@ export function newRouter(): OpenAPIHono<AppEnv> {
 
 /** The caller of the current request as an audit actor (for CTS's own traces). */
 export function actorOf(c: Context<AppEnv>): Actor {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  const sourceIp = c.req.header('cf-connecting-ip') ?? forwarded ?? null;
-  return { ...c.get('principal'), sourceIp, requestId: c.get('requestId') };
+  return { ...c.get('principal'), sourceIp: clientIpOf(c), requestId: c.get('requestId') };
 }
 
 export type Middleware = MiddlewareHandler<AppEnv>;

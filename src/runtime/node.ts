@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
@@ -28,7 +29,17 @@ export async function buildNodeDeps(settings: Config, overrides: Partial<Deps> =
     clock: overrides.clock ?? Date.now,
     logger,
     waitUntil: overrides.waitUntil ?? ((work) => void work.catch(() => {})),
+    peerAddress: overrides.peerAddress ?? socketPeerAddress,
   };
+}
+
+/**
+ * The TCP peer of a request: Node's socket (`@hono/node-server` passes the incoming message as
+ * `env.incoming`), or the `remoteAddress` that the Deno and Bun listeners pass.
+ */
+export function socketPeerAddress(_request: Request, env: unknown): string | undefined {
+  const bindings = env as { incoming?: IncomingMessage; remoteAddress?: string } | undefined;
+  return bindings?.incoming?.socket?.remoteAddress ?? bindings?.remoteAddress;
 }
 
 /** S3 when `CTS_S3_ENDPOINT` is set, else folders under `<data dir>/buckets/`. */
