@@ -115,7 +115,12 @@ async function verdict(
 export async function checkDigest(
   entry: DigestEntry,
   object: StoredObject | { error: string },
-  context: { projectId: string; bucketName?: string; keys: Map<string, TrustedKey>; sources: SignatureSources },
+  context: {
+    projectId: string;
+    bucketName?: string;
+    keys: Map<string, TrustedKey>;
+    sources: SignatureSources;
+  },
 ): Promise<DigestCheck> {
   const checked: CheckedDigest = {
     key: entry.key,
@@ -173,7 +178,8 @@ export async function checkDigest(
     const v = await verdict(doc, checked.sha256, sidecar.signature, context.keys);
     verdicts.push(v);
     if (v === 'invalid') sidecarProblem = 'its signature does not verify the digest beside it';
-    if (v === 'retired') sidecarProblem = `signed with key ${doc.public_key_fingerprint} after it was retired`;
+    if (v === 'retired')
+      sidecarProblem = `signed with key ${doc.public_key_fingerprint} after it was retired`;
   }
   if (link && !byChain)
     checked.problems.push(`hash does not match previous_digest_hash_value in ${link.newer}`);
