@@ -142,7 +142,12 @@ describe('a tracker life in one archive', () => {
     // trusted links to them. The older ones are proven: the 15:00 digest's own signature verifies.
     const pemFile = join(archive.settings.CTS_DATA_DIR!, 'old-key.pem');
     writeFileSync(pemFile, keys.public_keys[0].public_key);
-    const result = await verify(archive, { bucket: BUCKET, to: VERIFY_AT, now: VERIFY_AT, 'public-key': pemFile });
+    const result = await verify(archive, {
+      bucket: BUCKET,
+      to: VERIFY_AT,
+      now: VERIFY_AT,
+      'public-key': pemFile,
+    });
     const digestFindings = result.findings.filter((line) => line.startsWith('Digest'));
     expect(digestFindings).toHaveLength(3);
     for (const line of digestFindings) expect(line).toMatch(/INVALID: signed with an unknown key/);

@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import {
   type Bucket,
   BucketError,
@@ -90,6 +90,9 @@ function fsBucket(name: string, dir: string, metaDir: string, exists: () => Prom
       await requireBucket();
       await rm(pathOf(dir, key), { force: true });
       await rm(pathOf(metaDir, `${key}.json`), { force: true });
+      // Like S3, no folder outlives its last object (a verifier would see it as an odd object).
+      await removeEmptyParents(dirname(pathOf(dir, key)), dir);
+      await removeEmptyParents(dirname(pathOf(metaDir, `${key}.json`)), metaDir);
     },
   };
 }
@@ -120,4 +123,15 @@ export async function sweepStaleTemporaryFiles(
     removed++;
   }
   return removed;
+}
+
+/** Removes `folder` and its parents up to (not including) `root` while they are empty. */
+async function removeEmptyParents(folder: string, root: string): Promise<void> {
+  for (let current = folder; current.startsWith(root + sep); current = dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return; // not empty (or gone): its parents are not empty either
+    }
+  }
 }

@@ -56,7 +56,8 @@ function patterns(region: string) {
 /** `CloudTraces/{region}/{yyyy}/{m}/{d}/` for every UTC day from `from` to `to`. */
 export function dayPrefixes(region: string, from: number, to: number): string[] {
   const prefixes: string[] = [];
-  for (let day = Math.floor(from / DAY_MS) * DAY_MS; day <= to; day += DAY_MS) prefixes.push(dayFolder(region, day));
+  for (let day = Math.floor(from / DAY_MS) * DAY_MS; day <= to; day += DAY_MS)
+    prefixes.push(dayFolder(region, day));
   return prefixes;
 }
 
@@ -87,7 +88,8 @@ export function classify(
   | { kind: 'elsewhere' } {
   const parts = key.split('/');
   // CloudTraces / region / yyyy / m / d / tracker / ...rest
-  if (parts.length < 7 || parts[0] !== 'CloudTraces' || parts[1] !== scope.region) return { kind: 'elsewhere' };
+  if (parts.length < 7 || parts[0] !== 'CloudTraces' || parts[1] !== scope.region)
+    return { kind: 'elsewhere' };
   if (parts[5] !== scope.trackerName) return { kind: 'elsewhere' };
   const rest = parts.slice(6).join('/');
   const { digest, trace } = patterns(scope.region);
@@ -124,7 +126,9 @@ export async function listArchive(
   onListed?: (count: number) => void,
 ): Promise<ArchiveListing> {
   const prefixes =
-    scope.from === undefined ? [`CloudTraces/${scope.region}/`] : dayPrefixes(scope.region, scope.from, until);
+    scope.from === undefined
+      ? [`CloudTraces/${scope.region}/`]
+      : dayPrefixes(scope.region, scope.from, until);
   const listing: ArchiveListing = { digests: [], signatures: new Map(), traceFiles: [], odd: [] };
   const digestInRange = (time: number) => (scope.from === undefined || time > scope.from) && time <= until;
   let seen = 0;
@@ -138,7 +142,8 @@ export async function listArchive(
         if (digestInRange(found.endTime)) listing.signatures.set(found.digestKey, key);
       } else if (found.kind === 'trace') {
         const { time } = found.entry;
-        if ((scope.from === undefined || time >= scope.from) && time < scope.to) listing.traceFiles.push(found.entry);
+        if ((scope.from === undefined || time >= scope.from) && time < scope.to)
+          listing.traceFiles.push(found.entry);
       } else if (found.kind === 'odd') listing.odd.push({ key, reason: found.reason });
     }
   }

@@ -115,7 +115,12 @@ async function verdict(
 export async function checkDigest(
   entry: DigestEntry,
   object: StoredObject | { error: string },
-  context: { projectId: string; bucketName?: string; keys: Map<string, TrustedKey>; sources: SignatureSources },
+  context: {
+    projectId: string;
+    bucketName?: string;
+    keys: Map<string, TrustedKey>;
+    sources: SignatureSources;
+  },
 ): Promise<DigestCheck> {
   const checked: CheckedDigest = {
     key: entry.key,
@@ -158,11 +163,13 @@ export async function checkDigest(
 
   const byChain = link !== undefined && link.hash === checked.sha256;
   const verdicts: Verdict[] = [];
+  let metadataValid = false;
   if (metadata.signature) {
     if (metadata['signature-algorithm'] !== SIGNATURE_ALGORITHM)
       checked.problems.push(`signature-algorithm metadata is not ${SIGNATURE_ALGORITHM}`);
     const v = await verdict(doc, checked.sha256, metadata.signature, context.keys);
     verdicts.push(v);
+    metadataValid = v === 'valid';
     if (v === 'invalid') checked.problems.push('signature verification failed');
     if (v === 'retired')
       checked.problems.push(`signed with key ${doc.public_key_fingerprint} after it was retired`);
@@ -173,11 +180,12 @@ export async function checkDigest(
     const v = await verdict(doc, checked.sha256, sidecar.signature, context.keys);
     verdicts.push(v);
     if (v === 'invalid') sidecarProblem = 'its signature does not verify the digest beside it';
-    if (v === 'retired') sidecarProblem = `signed with key ${doc.public_key_fingerprint} after it was retired`;
+    if (v === 'retired')
+      sidecarProblem = `signed with key ${doc.public_key_fingerprint} after it was retired`;
   }
   if (link && !byChain)
     checked.problems.push(`hash does not match previous_digest_hash_value in ${link.newer}`);
-  if (link && byChain && metadata.signature && link.signature !== metadata.signature)
+  if (link && byChain && metadataValid && link.signature !== metadata.signature)
     checked.problems.push(`signature does not match previous_digest_signature in ${link.newer}`);
   if (link && byChain && link.isEnd !== doc.digest_end)
     checked.problems.push(`digest_end does not match previous_digest_end in ${link.newer}`);

@@ -34,6 +34,8 @@ export interface Finding {
   /** The object's key (or, for a digest that should exist and does not, its expected key). */
   key: string;
   reason: string;
+  /** Trace files this finding leaves unproven (the files of a tampered or missing digest's hour). */
+  unproven?: string[];
 }
 
 const LABELS: Record<Finding['type'], string> = {
@@ -98,10 +100,10 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   const { bucket, onProgress } = options;
   const limit = options.concurrency ?? 8;
   const findings = new Map<string, Finding>();
-  const report = (type: Finding['type'], key: string, reason: string) => {
+  const report = (type: Finding['type'], key: string, reason: string, unproven?: string[]) => {
     const known = findings.get(key);
     if (known) known.reason += `; ${reason}`;
-    else findings.set(key, { type, key, reason });
+    else findings.set(key, unproven ? { type, key, reason, unproven } : { type, key, reason });
   };
   const keys = new Map(options.keys.map((key) => [key.fingerprint, key]));
   const context = { projectId: options.projectId, bucketName: options.bucketName, keys };
@@ -122,7 +124,10 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
 
   // Newest first: an authentic digest's links prove the older ones it names.
   const links = new Map<string, NonNullable<SignatureSources['link']>>();
-  const fetched = new Map<string, Promise<[StoredObject | null | { error: string }, SignatureSources['sidecar']]>>();
+  const fetched = new Map<
+    string,
+    Promise<[StoredObject | null | { error: string }, SignatureSources['sidecar']]>
+  >();
   const fetchAhead = (from: number) => {
     for (const entry of entries.slice(from, from + limit)) {
       if (!fetched.has(entry.key))
@@ -183,26 +188,63 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
     }
   }
   for (const key of covered.keys()) listedOnly.delete(key);
-  const unprovenBy = new Map<string, number>();
-  for (const digestKey of listedOnly.values()) unprovenBy.set(digestKey, (unprovenBy.get(digestKey) ?? 0) + 1);
 
   // A digest moved away from its key is one finding, on the object where it now is.
   const movedTo = new Map<string, CheckedDigest>();
-  for (const digest of strays) if (digest.authentic && digest.doc) movedTo.set(digest.doc.digest_object, digest);
+  for (const digest of strays)
+    if (digest.authentic && digest.doc) movedTo.set(digest.doc.digest_object, digest);
   const missing = walk.missing.filter((gone) => {
-    const moved = movedTo.get(gone.label);
-    if (moved && !gone.more) moved.problems.push('nothing is left at its own key');
-    return !(moved && !gone.more);
+    const moved = gone.more ? undefined : movedTo.get(gone.label);
+    if (moved) moved.problems.push('nothing is left at its own key');
+    return !moved;
   });
+
+  // Trace files no authentic digest lists. Where a chain ran they are findings — unless the
+  // digest of their hour is itself a finding (tampered or missing): then that finding names them,
+  // so that one tampered digest is one finding, not one per file of its hour.
+  const unprovenBy = new Map<string, string[]>();
+  const leaveUnproven = (digestKey: string, fileKey: string) => {
+    const list = unprovenBy.get(digestKey) ?? [];
+    list.push(fileKey);
+    unprovenBy.set(digestKey, list);
+  };
+  const periodOwners = [
+    ...missing.map((gone) => ({ key: gone.label, start: gone.start, end: gone.end })),
+    ...strayEntries.map((e) => ({ key: e.key, start: e.endTime - HOUR_MS, end: e.endTime })),
+  ];
+  const memberPeriods = merge(members.map((d): Period => [d.start, d.end]));
+  const uncovered: string[] = [];
+  let unchained = 0;
+  let unproven = 0;
+  for (const file of listing.traceFiles) {
+    if (covered.has(file.key)) continue;
+    const lister = listedOnly.get(file.key);
+    const owner = lister ?? periodOwners.find((o) => file.time >= o.start && file.time < o.end)?.key;
+    if (owner !== undefined) {
+      unproven++;
+      leaveUnproven(owner, file.key);
+    } else if (inPeriods(memberPeriods, file.time)) uncovered.push(file.key);
+    else unchained++;
+  }
+  const notProven = (key: string) => {
+    const files = unprovenBy.get(key);
+    return files ? `; ${files.length} trace files of its hour are not proven` : '';
+  };
+
   for (const digest of checked) {
     if (digest.problems.length === 0) continue;
-    const unproven = unprovenBy.get(digest.key);
-    const more = unproven ? `; the ${unproven} trace files it lists are not proven` : '';
-    report('digest', digest.key, `${digest.problems.join('; ')}${more}`);
+    report(
+      'digest',
+      digest.key,
+      `${digest.problems.join('; ')}${notProven(digest.key)}`,
+      unprovenBy.get(digest.key),
+    );
   }
   for (const gone of missing) {
-    const more = gone.more ? `, and ${gone.more} more hourly digests up to ${new Date(gone.end).toISOString()}` : '';
-    report('digest', gone.label, `missing${more}`);
+    const more = gone.more
+      ? `, and ${gone.more} more hourly digests up to ${new Date(gone.end).toISOString()}`
+      : '';
+    report('digest', gone.label, `missing${more}${notProven(gone.label)}`, unprovenBy.get(gone.label));
   }
   const missingKeys = new Set(walk.missing.map((gone) => gone.label));
   const listedDigests = new Set(listing.digests.map((d) => d.key));
@@ -218,7 +260,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
     total: checked.length + missingCount,
   };
 
-  // Trace files: every file an authentic digest lists, hashed; then the ones it does not list.
+  // Trace files: every file an authentic digest lists, hashed.
   const coveredKeys = [...covered.keys()];
   const bucketName = options.bucketName ?? members[0]?.doc?.digest_bucket;
   const problems = new Map<string, string>();
@@ -235,27 +277,14 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
     }
     onProgress?.({ phase: 'trace files', done: ++done, total: coveredKeys.length });
   });
-  const traceFiles = { total: coveredKeys.length, valid: coveredKeys.length - problems.size };
+  for (const key of uncovered) problems.set(key, 'not covered by any valid digest');
+  const traceFiles = {
+    total: coveredKeys.length + uncovered.length + unproven,
+    valid: coveredKeys.length - (problems.size - uncovered.length),
+  };
   for (const key of [...problems.keys()].sort()) report('trace file', key, problems.get(key)!);
-
-  const expected: Period[] = [
-    ...members.map((d): Period => [d.start, d.end]),
-    ...walk.missing.map((gone): Period => [gone.start, gone.end]),
-    // A digest that is there but not valid still stands for the hour its name says.
-    ...strayEntries.map((e): Period => [e.endTime - HOUR_MS, e.endTime]),
-  ];
-  const periods = merge(expected);
-  let unchained = 0;
-  let unproven = 0;
-  for (const file of listing.traceFiles) {
-    if (covered.has(file.key)) continue;
-    if (listedOnly.has(file.key)) unproven++;
-    else if (inPeriods(periods, file.time)) {
-      traceFiles.total++;
-      report('trace file', file.key, 'not covered by any valid digest');
-    } else unchained++;
-  }
-  for (const odd of [...listing.odd].sort((a, b) => (a.key < b.key ? -1 : 1))) report('object', odd.key, odd.reason);
+  for (const odd of [...listing.odd].sort((a, b) => (a.key < b.key ? -1 : 1)))
+    report('object', odd.key, odd.reason);
   const all = [...findings.values()];
   return { findings: all, digests, traceFiles, unchained, unproven, ok: all.length === 0 };
 }

@@ -101,7 +101,12 @@ describe('digests in workerd', () => {
       const { digest: checked } = await checkDigest(
         { key: input.key, endTime: input.endTime, prefix: '' },
         { body, metadata },
-        { projectId: input.projectId, bucketName: input.bucket, keys: await keysOf(publicKeyPem), sources: { metadata } },
+        {
+          projectId: input.projectId,
+          bucketName: input.bucket,
+          keys: await keysOf(publicKeyPem),
+          sources: { metadata },
+        },
       );
       expect(checked.problems).toEqual([]);
       expect(checked.authentic).toBe(true);
