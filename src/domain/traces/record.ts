@@ -5,7 +5,7 @@ import type { Deps } from '../deps';
 import { invalidRequest } from '../errors';
 import { deliverSoon } from '../notifications/delivery';
 import { planNotifications } from '../notifications/matching';
-import type { ReportedTrace } from './schema';
+import { type ReportedTrace, TRACE_EXTRAS } from './schema';
 
 export interface RecordResult {
   trace_ids: string[];
@@ -28,7 +28,17 @@ function rejectFutureTimes(batch: ReportedTrace[], now: number): void {
   if (details.length > 0) throw invalidRequest(details);
 }
 
-const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+/** The text a string field of the SDK model returns: a string as sent, another JSON value as JSON text. */
+const text = (value: unknown) =>
+  value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
+
+/** The extras that were reported (null ones left out) as a JSON object, or null when none was. */
+function extrasOf(trace: ReportedTrace): string | null {
+  const extras = Object.fromEntries(
+    TRACE_EXTRAS.flatMap((name) => (trace[name] == null ? [] : [[name, trace[name]]])),
+  );
+  return Object.keys(extras).length === 0 ? null : JSON.stringify(extras);
+}
 
 /** The stored row of a reported trace; `record_time` is the server's clock. */
 export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: number): NewTraceRow {
@@ -51,12 +61,15 @@ export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: 
     recordTime,
     userName: trace.user?.name ?? null,
     user: trace.user ? JSON.stringify(trace.user) : null,
-    request: json(trace.request),
-    response: json(trace.response),
-    message: json(trace.message),
+    request: text(trace.request),
+    response: text(trace.response),
+    message: text(trace.message),
     locationInfo: trace.location_info ?? null,
     endpoint: trace.endpoint ?? null,
     resourceUrl: trace.resource_url ?? null,
+    accessKeyId: trace.user?.access_key_id ?? null,
+    enterpriseProjectId: trace.enterprise_project_id ?? null,
+    extras: extrasOf(trace),
   };
 }
 
