@@ -270,7 +270,8 @@ describe('View Trace and escaping', () => {
     const json = html.match(/<pre class="json"[^>]*>([\s\S]*?)<\/pre>/)?.[1] ?? '';
     const trace = JSON.parse(json.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
     expect(Object.keys(trace)).toHaveLength(21);
-    expect(trace).toMatchObject({ trace_id: 'one', request: { server: { name: 'web-1' } }, code: '200' });
+    // The API's shape: request is the JSON text that was reported (ADR 0004).
+    expect(trace).toMatchObject({ trace_id: 'one', request: '{"server":{"name":"web-1"}}', code: '200' });
     expect(json).toContain('\n  &quot;trace_id&quot;: &quot;one&quot;,\n');
     expect(html).toContain('href="/console/traces?user=alice&amp;range=1d"');
     const missing = await client.get('/console/traces/nope');
@@ -352,7 +353,7 @@ describe('CSV export', () => {
       resource_type: 'trace',
       trace_rating: 'normal',
       user: { name: 'reader-key' },
-      response: { rows: 5000, truncated: true },
+      response: '{"rows":5000,"truncated":true}',
     });
   });
 

@@ -68,10 +68,16 @@ function fieldName(path: PropertyKey[]): string {
 }
 
 export function zodIssues(error: ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: fieldName(prefix ? [prefix, ...issue.path] : issue.path) || '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = prefix ? [prefix, ...issue.path] : issue.path;
+    // An unknown key is named itself (a misspelled query parameter must say which).
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({
+        field: fieldName([...path, key]),
+        message: 'is not a known parameter',
+      }));
+    return [{ field: fieldName(path) || '(body)', message: issue.message }];
+  });
 }
 
 export function errorJson(c: Context<AppEnv>, error: CtsError): Response {

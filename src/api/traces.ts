@@ -23,18 +23,19 @@ const TraceSchema = z
     trace_name: z.string(),
     trace_rating: z.string(),
     trace_type: z.string(),
-    request: z.unknown(),
-    response: z.unknown(),
+    request: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
+    response: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
     code: z.string().nullable(),
     api_version: z.string().nullable(),
-    message: z.unknown(),
+    message: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
     record_time: z.number().int(),
     time: z.number().int(),
     user: z
-      .object({
+      .looseObject({
         id: z.string().optional(),
         name: z.string().optional(),
         domain: z.object({ id: z.string().optional(), name: z.string().optional() }).nullable().optional(),
+        access_key_id: z.string().optional(),
       })
       .nullable(),
     service_type: z.string(),
@@ -46,6 +47,10 @@ const TraceSchema = z
     location_info: z.string().nullable(),
     endpoint: z.string().nullable(),
     resource_url: z.string().nullable(),
+    enterprise_project_id: z.string().optional(),
+    resource_account_id: z.string().optional(),
+    read_only: z.boolean().optional(),
+    operation_id: z.string().optional(),
   })
   .openapi('Trace');
 

@@ -28,10 +28,12 @@ const slotted = (column: SQLiteColumn, index: string): FilterIndex => ({ column,
  */
 export const FILTERS = {
   request_id: slotted(traces.requestId, 'traces_request_id_slot'),
+  access_key_id: slotted(traces.accessKeyId, 'traces_access_key_id_slot'),
   resource_id: slotted(traces.resourceId, 'traces_resource_id_slot'),
   resource_name: slotted(traces.resourceName, 'traces_resource_name_slot'),
   source_ip: slotted(traces.sourceIp, 'traces_source_ip_slot'),
   user: slotted(traces.userName, 'traces_user_slot'),
+  enterprise_project_id: slotted(traces.enterpriseProjectId, 'traces_enterprise_project_slot'),
   trace_name: slotted(traces.traceName, 'traces_trace_name_slot'),
   resource_type: plain(traces.resourceType, 'traces_resource_type_time'),
   code: plain(traces.code, 'traces_code_time'),
