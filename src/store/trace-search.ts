@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db';
 import { SLOT_MS, slotOf, traces } from './schema/traces';
@@ -52,6 +52,11 @@ export interface TraceFilter {
   /** Keyset continuation: only traces strictly after this one in (time DESC, seq DESC). */
   after?: { time: number; seq: number };
   equals: Partial<Record<FilterName, string>>;
+  /**
+   * Traces of every tracker but this one (`trace_type=data`: all data trackers). Checked on the
+   * rows the driving index yields: with no other filter that is the project's time index.
+   */
+  notTracker?: string;
 }
 
 // Raw SQL, because drizzle's builder cannot say `INDEXED BY`.
@@ -108,6 +113,7 @@ export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undef
     const { time, seq } = filter.after;
     conditions.push(or(lt(traces.time, time), and(eq(traces.time, time), lt(traces.seq, seq)))!);
   }
+  if (filter.notTracker !== undefined) conditions.push(ne(traces.trackerName, filter.notTracker));
   let driver: FilterIndex | undefined;
   for (const [name, spec] of Object.entries(FILTERS) as Array<[FilterName, FilterIndex]>) {
     const value = filter.equals[name];
