@@ -31,6 +31,10 @@ const TrackerSchema = z
     kms_id: z.string().optional(),
     agency_name: z.string().optional(),
     management_event_selector: z.object({ exclude_service: z.array(z.string()) }),
+    tags: z
+      .array(z.object({ key: z.string(), value: z.string() }))
+      .optional()
+      .openapi({ description: 'Resource tags, when there are any.' }),
     data_bucket: z
       .object({ data_bucket_name: z.string(), data_event: z.array(z.string()), search_enabled: z.boolean() })
       .optional()

@@ -18,6 +18,8 @@ export interface TrackerResponse {
   kms_id?: string;
   agency_name?: string;
   management_event_selector: { exclude_service: string[] };
+  /** Resource tags (`BatchCreateResourceTags`), when it has any. */
+  tags?: Array<{ key: string; value: string }>;
   /** Data trackers only. */
   data_bucket?: { data_bucket_name: string; data_event: string[]; search_enabled: boolean };
   lts: { is_lts_enabled: boolean; log_group_name: string; log_topic_name: string };
@@ -58,6 +60,7 @@ export function toTrackerResponse(
     ...(row.kmsId ? { kms_id: row.kmsId } : {}),
     ...(row.agencyName ? { agency_name: row.agencyName } : {}),
     management_event_selector: { exclude_service: row.excludeServices ?? [] },
+    ...(row.tags?.length ? { tags: row.tags } : {}),
     ...(row.trackerType === 'data'
       ? {
           data_bucket: {
