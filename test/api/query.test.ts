@@ -37,7 +37,6 @@ const BAD_QUERIES: Array<[string, string]> = [
   ['next=no%20such', 'next'],
   [`next=${long(65)}`, 'next'],
   ['next=unknown-trace', 'next'],
-  ['trace_type=data', 'tracker_name'],
   ['trace_type=data&tracker_name=system', 'tracker_name'],
   ['trace_type=datum', 'trace_type'],
   ['tracker=system', 'tracker'],

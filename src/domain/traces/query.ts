@@ -120,13 +120,22 @@ export async function queryTraceJson(
   if (query.users !== undefined && query.users.length > 0) equals.user = query.users;
   // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
   if (query.trace_type === 'system') equals.tracker_name ??= 'system';
-  // Data traces are those reported to a data tracker: the SDK names the tracker.
-  if (query.trace_type === 'data' && (query.tracker_name === undefined || query.tracker_name === 'system'))
+  // Data traces are those reported to a data tracker (any tracker but `system`), one when named.
+  if (query.trace_type === 'data' && query.tracker_name === 'system')
     throw badField('tracker_name', 'must name a data tracker when trace_type is data');
   // One row more than asked tells whether there is a next page.
+  const dataOnly = query.trace_type === 'data' && equals.tracker_name === undefined;
   const rows = await selectTraces(
     deps.db,
-    { projectId, from, to, after, equals, prefixes: query.prefixes },
+    {
+      projectId,
+      from,
+      to,
+      after,
+      equals,
+      prefixes: query.prefixes,
+      ...(dataOnly ? { notTracker: 'system' } : {}),
+    },
     query.limit + 1,
   );
   const page = rows.slice(0, query.limit);
