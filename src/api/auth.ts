@@ -27,9 +27,10 @@ export function requireRole(...roles: Role[]): Middleware {
     if (!token || token.length > 512) throw unauthenticated();
     const principal = await authenticate(c.get('deps'), token);
     if (!principal) throw unauthenticated();
+    // Set before the role check: a refused management call is recorded under its key (audit-refusals.ts).
+    c.set('principal', principal);
     if (principal.projectId !== c.req.param('project_id') || !roles.includes(principal.role))
       throw forbidden();
-    c.set('principal', principal);
     await next();
   };
 }

@@ -8,6 +8,7 @@ import {
   UpdateTrackerSchema,
   updateTracker,
 } from '../domain/trackers';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister, canRead } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -56,7 +57,11 @@ const createTrackerRoute = createRoute({
     'Creates the `system` tracker (it exists from project creation; after a delete this brings it back). ' +
     '`obs_info.is_obs_created: true` creates the bucket.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'createTracker', resourceType: 'tracker' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: CreateTrackerSchema } } },
@@ -76,7 +81,11 @@ const updateTrackerRoute = createRoute({
     'Fields left out keep their values; the new settings take effect at once. A disabled tracker keeps ' +
     'recording traces for the 7-day list, but transfers nothing (not even after it is enabled again).',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateTracker', resourceType: 'tracker' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: UpdateTrackerSchema } } },
@@ -112,7 +121,7 @@ const deleteTrackersRoute = createRoute({
   summary: 'Delete the tracker (all trackers when tracker_name is left out)',
   description: 'Recorded traces stay.',
   security,
-  middleware: [canAdminister],
+  middleware: [auditRefusals({ traceName: 'deleteTracker', resourceType: 'tracker' }), canAdminister],
   request: { params: ProjectParams, query: trackerNameQuery },
   responses: {
     204: { description: 'Deleted' },
