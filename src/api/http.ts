@@ -11,7 +11,7 @@ import type { Actor } from '../domain/traces/audit';
 import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
-  Variables: { deps: Deps; requestId: string; principal: Principal };
+  Variables: { deps: Deps; requestId: string; principal: Principal; audited?: boolean };
 }
 
 export const ErrorBodySchema = z
@@ -183,8 +183,14 @@ export function newRouter(): OpenAPIHono<AppEnv> {
 }
 
 /** The caller of the current request as an audit actor (for CTS's own traces). */
-export function actorOf(c: Context<AppEnv>): Actor {
-  return { ...c.get('principal'), sourceIp: clientIpOf(c), requestId: c.get('requestId') };
+export function actorOf(c: Context<AppEnv>, traceType: Actor['traceType'] = 'ApiCall'): Actor {
+  return {
+    ...c.get('principal'),
+    sourceIp: clientIpOf(c),
+    requestId: c.get('requestId'),
+    traceType,
+    onRecorded: () => c.set('audited', true),
+  };
 }
 
 export type Middleware = MiddlewareHandler<AppEnv>;
