@@ -104,6 +104,9 @@ const commands: Record<string, Command> = {
     console.log(
       `Created ${key.role} key ${key.id} for project ${key.projectId}. Keep it safe, it is shown only now:\n${key.token}`,
     );
+    // The same key as an AK/SK pair, for the official CTS SDKs and tools (README).
+    if (key.accessKey)
+      console.log(`access key id: ${key.accessKey.id}\nsecret access key: ${key.accessKey.secret}`);
     return 0;
   },
   async 'keys list'(flags) {
