@@ -54,6 +54,7 @@ const OPTIONS = Object.fromEntries([
   ...['region', 'public-key'].map((n) => [n, { type: 'string' }] as const),
   ['help', { type: 'boolean' }] as const,
   ['progress', { type: 'boolean' }] as const,
+  ['json', { type: 'boolean' }] as const,
 ]);
 
 const commands: Record<string, Command> = {
@@ -103,6 +104,9 @@ const commands: Record<string, Command> = {
     console.log(
       `Created ${key.role} key ${key.id} for project ${key.projectId}. Keep it safe, it is shown only now:\n${key.token}`,
     );
+    // The same key as an AK/SK pair, for the official CTS SDKs and tools (README).
+    if (key.accessKey)
+      console.log(`access key id: ${key.accessKey.id}\nsecret access key: ${key.accessKey.secret}`);
     return 0;
   },
   async 'keys list'(flags) {

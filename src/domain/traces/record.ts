@@ -5,6 +5,7 @@ import type { Deps } from '../deps';
 import { invalidRequest } from '../errors';
 import { deliverSoon } from '../notifications/delivery';
 import { planNotifications } from '../notifications/matching';
+import { wellFormedJsonText } from '../text';
 import type { ReportedTrace } from './schema';
 
 export interface RecordResult {
@@ -28,7 +29,8 @@ function rejectFutureTimes(batch: ReportedTrace[], now: number): void {
   if (details.length > 0) throw invalidRequest(details);
 }
 
-const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+/** JSON text as stored: never with an unpaired surrogate, whoever built the trace (domain/text.ts). */
+const json = (value: unknown) => (value === undefined ? null : wellFormedJsonText(JSON.stringify(value)));
 
 /** The stored row of a reported trace; `record_time` is the server's clock. */
 export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: number): NewTraceRow {
@@ -50,7 +52,7 @@ export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: 
     time: trace.time,
     recordTime,
     userName: trace.user?.name ?? null,
-    user: trace.user ? JSON.stringify(trace.user) : null,
+    user: trace.user ? json(trace.user) : null,
     request: json(trace.request),
     response: json(trace.response),
     message: json(trace.message),
