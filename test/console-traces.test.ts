@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { traceHistogram } from '../src/domain/traces/histogram';
 import { recordTraces } from '../src/domain/traces/record';
 import type { ReportedTrace } from '../src/domain/traces/schema';
 import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
@@ -283,6 +284,65 @@ describe('View Trace and escaping', () => {
     const missing = await client.get('/console/traces/nope');
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('There is no trace with ID nope');
+  });
+});
+
+describe('histogram', () => {
+  it('counts the matching traces of the window per bucket and rating, with bars that narrow the range', async () => {
+    const now = env.clock();
+    const base = Math.floor(now / 60_000) * 60_000;
+    await store(
+      { trace_id: 'h1', time: base - 10 * minute + 5_000 },
+      { trace_id: 'h2', time: base - 10 * minute + 9_000, trace_rating: 'warning' },
+      { trace_id: 'h3', time: base - 10 * minute + 30_000, trace_rating: 'incident' },
+      { trace_id: 'h4', time: base - 30 * minute + 1_000 },
+      { trace_id: 'h5', time: base - 30 * minute + 2_000, service_type: 'EVS' },
+      { trace_id: 'h6', time: base - 2 * 60 * minute },
+    );
+    const client = await signIn(env, env.keys.reader);
+    const html = await (await client.get('/console/traces?service_type=ECS')).text();
+    expect(html).toContain('Traces per 1 min: 2 normal, 1 warning, 1 incident.');
+    const bars = [...html.matchAll(/<a href="([^"]+)" aria-label="([^"]+)"/g)].map((m) => ({
+      href: m[1]!.replaceAll('&amp;', '&'),
+      label: m[2]!,
+    }));
+    expect(bars).toHaveLength(2);
+    const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+    const start = base - 10 * minute;
+    expect(bars[1]!.label).toBe(`${at(start)} to ${at(start + minute)} UTC: 1 normal, 1 warning, 1 incident`);
+    expect(bars[0]!.label).toBe(
+      `${at(base - 30 * minute)} to ${at(base - 29 * minute)} UTC: 1 normal, 0 warning, 0 incident`,
+    );
+    const from = encodeURIComponent(new Date(start).toISOString().slice(0, 16));
+    const to = encodeURIComponent(new Date(start + minute).toISOString().slice(0, 16));
+    expect(bars[1]!.href).toBe(`/console/traces?service_type=ECS&range=custom&from=${from}&to=${to}`);
+    const narrowed = await (await client.get(bars[1]!.href)).text();
+    expect([...narrowed.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1])).toEqual([
+      'h3',
+      'h2',
+      'h1',
+    ]);
+    // No chart for an empty result, nor for a trace ID.
+    expect(await (await client.get('/console/traces?service_type=DNS')).text()).not.toContain('class="chart');
+    expect(await (await client.get('/console/traces?trace_id=h1')).text()).not.toContain('class="chart');
+  });
+
+  it('counts only the newest traces up to its cap, and says from when', async () => {
+    const now = env.clock();
+    await store(
+      ...Array.from({ length: 6 }, (_, i) => ({ trace_id: `c${i}`, time: now - (i + 1) * 5 * minute })),
+    );
+    const histogram = await traceHistogram(env.deps, env.projectId, { limit: 10, users: ['alice'] }, 4);
+    expect(histogram.countedFrom).toBe(now - 20 * minute);
+    expect(histogram.totals).toEqual({ normal: 4, warning: 0, incident: 0 });
+    const all = await traceHistogram(env.deps, env.projectId, {
+      limit: 10,
+      prefixes: { resource_id: 'srv' },
+    });
+    expect(all.countedFrom).toBeUndefined();
+    expect(all.totals.normal).toBe(6);
+    expect(all.width).toBe(minute);
+    expect(all.bars.length).toBeGreaterThanOrEqual(60);
   });
 });
 

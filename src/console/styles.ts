@@ -107,6 +107,23 @@ table.traces details[open] > .fields { position: relative; z-index: 1; width: ca
 .facts dt { font-size: .75rem; color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .sub-inline { color: var(--muted); }
+.chart { padding: .6rem .75rem .4rem; margin: 0 0 .75rem; }
+.chart figcaption { display: flex; flex-wrap: wrap; gap: .25rem 1rem; justify-content: space-between; font-size: .85rem; color: var(--muted); margin-bottom: .35rem; }
+.chart .sub { margin: 0 0 .35rem; font-size: .8rem; }
+.chart svg { display: block; width: 100%; height: 96px; background: #fafbfd; border-bottom: 1px solid var(--line); }
+.chart rect.hit { fill: transparent; }
+.chart a:hover rect.hit, .chart a:focus rect.hit { fill: #e3ebf8; }
+.chart a:focus { outline: none; }
+.chart a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
+.chart rect.normal, .chart .key.normal::before { fill: #5aa872; background: #5aa872; }
+.chart rect.warning, .chart .key.warning::before { fill: #e09a2c; background: #e09a2c; }
+.chart rect.incident, .chart .key.incident::before { fill: #c8453c; background: #c8453c; }
+.chart a.partial rect { opacity: .45; }
+.chart .legend { display: flex; gap: .75rem; }
+.chart .key::before { content: ""; display: inline-block; width: .7rem; height: .7rem; margin-right: .3rem; border-radius: 2px; vertical-align: -1px; }
+.chart .axis { display: flex; justify-content: space-between; font-size: .75rem; color: var(--muted); font-variant-numeric: tabular-nums; }
+.skip { position: absolute; left: -9999px; }
+.skip:focus { position: static; display: inline-block; margin-bottom: .25rem; }
 pre.json:focus-visible { outline-offset: 0; }
 pre.json { background: #0f1726; color: #e6edf7; padding: 1rem; border-radius: 6px; overflow: auto; max-height: 75vh; white-space: pre-wrap; overflow-wrap: anywhere; }
 

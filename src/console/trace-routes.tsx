@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { CtsError } from '../domain/errors';
 import { recordAudit } from '../domain/traces/audit';
+import { traceHistogram } from '../domain/traces/histogram';
 import { queryTraces, queryWindow } from '../domain/traces/query';
 import { TRACE_ID } from '../domain/traces/schema';
 import { MAX_EXPORT_ROWS, tracesToCsv } from './csv';
@@ -28,7 +29,11 @@ async function traceList(c: ConsoleContext, values: URLSearchParams, problem?: C
       next: filters.m.at(-1),
     });
     const window = queryWindow(query, now);
-    const result = { traces: page.traces, marker: page.meta_data.marker, ...window };
+    // The picture of the whole window (not of this page); a trace ID asks for one trace.
+    const histogram = filters.trace_id
+      ? undefined
+      : await traceHistogram(c.var.deps, session.principal.projectId, query);
+    const result = { traces: page.traces, marker: page.meta_data.marker, histogram, ...window };
     return render(
       c,
       <TraceListPage

@@ -1,4 +1,5 @@
 import type { ConsoleSession } from '../../domain/projects/sessions';
+import type { Histogram } from '../../domain/traces/histogram';
 import type { Trace } from '../../domain/traces/schema';
 import { MAX_EXPORT_ROWS } from '../csv';
 import { UTC } from '../format';
@@ -6,6 +7,7 @@ import { PostForm } from '../forms';
 import { ErrorBox, Layout } from '../layout';
 import { type TimeChoice, TimeSwitch } from '../time-pref';
 import { filterParams, listHref, type TraceFilters } from '../trace-filters';
+import { TraceChart } from './trace-chart';
 import { EmptyState } from './trace-empty';
 import { FilterForm } from './trace-filter-form';
 import { TraceTable } from './trace-table';
@@ -16,7 +18,7 @@ export interface TraceListProps {
   values: URLSearchParams;
   /** Absent when the filters did not parse. */
   filters?: TraceFilters;
-  result?: { traces: Trace[]; marker: string | null; from: number; to: number };
+  result?: { traces: Trace[]; marker: string | null; from: number; to: number; histogram?: Histogram };
   error?: { message: string; code?: string };
   /** How times are shown (UTC unless the user chose local time). */
   time?: TimeChoice;
@@ -77,6 +79,9 @@ function Results({
           </PostForm>
         </span>
       </div>
+      {result.histogram?.bars.some((bar) => bar.normal + bar.warning + bar.incident > 0) && (
+        <TraceChart histogram={result.histogram} filters={filters} time={time} />
+      )}
       {result.traces.length === 0 ? (
         <EmptyState filters={filters} />
       ) : (

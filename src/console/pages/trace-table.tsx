@@ -20,7 +20,7 @@ export function TraceTable({
 }) {
   const back = listHref(filters).split('?')[1] ?? '';
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" id="trace-table">
       <table class="traces">
         <caption class="visually-hidden">Traces, newest first</caption>
         <thead>
