@@ -332,9 +332,17 @@ describe('histogram', () => {
     await store(
       ...Array.from({ length: 6 }, (_, i) => ({ trace_id: `c${i}`, time: now - (i + 1) * 5 * minute })),
     );
-    const histogram = await traceHistogram(env.deps, env.projectId, { limit: 10, users: ['alice'] }, 4);
+    const caps = { rows: 4, perRating: 5 };
+    const histogram = await traceHistogram(env.deps, env.projectId, { limit: 10, users: ['alice'] }, caps);
     expect(histogram.countedFrom).toBe(now - 20 * minute);
     expect(histogram.totals).toEqual({ normal: 4, warning: 0, incident: 0 });
+    // Unfiltered, each rating is counted in the rating index, up to its own cap.
+    const byRating = await traceHistogram(env.deps, env.projectId, { limit: 10 }, caps);
+    expect(byRating.countedFrom).toBe(now - 25 * minute);
+    expect(byRating.totals).toEqual({ normal: 5, warning: 0, incident: 0 });
+    const under = await traceHistogram(env.deps, env.projectId, { limit: 10, trace_rating: 'normal' });
+    expect(under.countedFrom).toBeUndefined();
+    expect(under.totals).toEqual({ normal: 6, warning: 0, incident: 0 });
     const all = await traceHistogram(env.deps, env.projectId, {
       limit: 10,
       prefixes: { resource_id: 'srv' },

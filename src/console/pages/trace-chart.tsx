@@ -41,7 +41,7 @@ export function TraceChart({
       </figcaption>
       {countedFrom !== undefined && (
         <p class="sub">
-          Only the newest {plural(10_000, 'traces')} are counted, back to {time.format(countedFrom)}{' '}
+          Not every trace is counted: the newest are, back to {time.format(countedFrom)}{' '}
           {time.zone}: bars before that (faded) are incomplete. Narrow the range to count them all.
         </p>
       )}

@@ -1,10 +1,15 @@
-import { countHistogram } from '../../store/trace-histogram';
+import { countHistogram, countHistogramByRating } from '../../store/trace-histogram';
 import type { Deps } from '../deps';
 import { equalsOf, queryWindow, type TraceSearch } from './query';
-import type { TRACE_RATINGS } from './schema';
+import { TRACE_RATINGS } from './schema';
 
-/** Most traces a histogram counts: the newest of the result (bounds its cost, see the store). */
-export const HISTOGRAM_CAP = 10_000;
+/**
+ * Most traces a histogram counts, the newest of the result (bounds its cost, see the store):
+ * through the list's index path, where each counted trace is a table row read, and per rating
+ * when only the rating is filtered, where a trace is one covering index entry.
+ */
+export const HISTOGRAM_CAP = 3_000;
+export const RATING_CAP = 20_000;
 /** Most bars: the bucket width is the first of `WIDTHS` that gives no more. */
 const MAX_BARS = 90;
 const MINUTE = 60_000;
@@ -33,7 +38,7 @@ export async function traceHistogram(
   deps: Pick<Deps, 'db' | 'clock'>,
   projectId: string,
   query: TraceSearch,
-  cap = HISTOGRAM_CAP,
+  caps = { rows: HISTOGRAM_CAP, perRating: RATING_CAP },
 ): Promise<Histogram> {
   const { from, to } = queryWindow(query, deps.clock());
   const width = WIDTHS.find((w) => (to - from) / w <= MAX_BARS) ?? WIDTHS.at(-1)!;
@@ -47,23 +52,32 @@ export async function traceHistogram(
     incident: 0,
   }));
   const totals: RatingCounts = { normal: 0, warning: 0, incident: 0 };
-  const cells = await countHistogram(
-    deps.db,
-    { projectId, from, to, equals: equalsOf(query), prefixes: query.prefixes },
-    start,
-    width,
-    cap,
-  );
-  let counted = 0;
-  let oldest = Number.POSITIVE_INFINITY;
+  const equals = equalsOf(query);
+  const byRating = Object.keys(equals).every((name) => name === 'trace_rating') && !query.prefixes;
+  const ratings = equals.trace_rating === undefined ? TRACE_RATINGS : [equals.trace_rating].flat();
+  const cells = byRating
+    ? await countHistogramByRating(deps.db, projectId, ratings, { from, to }, start, width, caps.perRating)
+    : await countHistogram(
+        deps.db,
+        { projectId, from, to, equals, prefixes: query.prefixes },
+        start,
+        width,
+        caps.rows,
+      );
+  const counted = new Map<string, { n: number; oldest: number }>();
   for (const cell of cells) {
-    counted += cell.n;
-    oldest = Math.min(oldest, cell.oldest);
+    const key = byRating ? cell.rating : '';
+    const sum = counted.get(key) ?? { n: 0, oldest: Number.POSITIVE_INFINITY };
+    counted.set(key, { n: sum.n + cell.n, oldest: Math.min(sum.oldest, cell.oldest) });
     const bar = bars[cell.bucket];
     const rating = cell.rating as keyof RatingCounts;
     if (!bar || !(rating in totals)) continue;
     bar[rating] += cell.n;
     totals[rating] += cell.n;
   }
-  return { from, to, width, bars, totals, countedFrom: counted >= cap ? oldest : undefined };
+  // Where a cap cut the count, only what is newer than the latest cut is complete.
+  const cap = byRating ? caps.perRating : caps.rows;
+  const cuts = [...counted.values()].filter((sum) => sum.n >= cap).map((sum) => sum.oldest);
+  const countedFrom = cuts.length > 0 ? Math.max(...cuts) : undefined;
+  return { from, to, width, bars, totals, countedFrom };
 }
