@@ -25,9 +25,11 @@ import { NODE_SERVER } from '../scripts/build-node';
 import {
   type BatchResult,
   type CountResult,
+  cpuSeconds,
   type InsertResult,
   type LatencyResult,
   peakRssMb,
+  percentile,
   type RateResult,
 } from './lib/traces-common';
 
@@ -35,6 +37,7 @@ const TRACES = Number(process.env.BENCH_TRACES ?? 1_000_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const SINGLE_SECONDS = 10;
 const SINGLE_CLIENTS = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const KEY = `cts_bench_${crypto.randomUUID()}`;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -110,6 +113,7 @@ rmSync(join(dir, 'tuned'), { recursive: true, force: true });
 // (b), (c), (d) through the real server.
 const server = await startServer(join(dir, 'server'));
 try {
+  const ingestCpu = cpuSeconds(server.proc.pid!);
   const ingest = await child<BatchResult>('traces-http.ts', [
     'batch',
     server.url,
@@ -118,25 +122,51 @@ try {
     TRACES,
     CLIENTS,
   ]);
+  const ingestBusy = (cpuSeconds(server.proc.pid!) - ingestCpu) / ingest.seconds;
   console.log(
-    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
+    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s; server CPU ${pct(ingestBusy, 1)} busy) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
   );
-  const single = await child<RateResult>('traces-http.ts', [
-    'single',
-    server.url,
-    PROJECT,
-    KEY,
-    SINGLE_SECONDS,
-    SINGLE_CLIENTS,
-  ]);
-  const health = await child<RateResult>('traces-http.ts', [
-    'health',
-    server.url,
-    SINGLE_SECONDS,
-    SINGLE_CLIENTS,
-  ]);
+  // (c) in rounds, single-trace then health each time: the machine's load moves between rounds,
+  // and only the ratio measured within a round is meaningful. The server's CPU per request is
+  // measured too: it does not depend on how busy the client or the machine was.
+  const rounds: Array<{ single: RateResult; health: RateResult; singleCpuUs: number; healthCpuUs: number }> =
+    [];
+  let singleRecorded = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    let cpu = cpuSeconds(server.proc.pid!);
+    const single = await child<RateResult>('traces-http.ts', [
+      'single',
+      server.url,
+      PROJECT,
+      KEY,
+      SINGLE_SECONDS,
+      SINGLE_CLIENTS,
+    ]);
+    const singleCpu = cpuSeconds(server.proc.pid!) - cpu;
+    cpu = cpuSeconds(server.proc.pid!);
+    const health = await child<RateResult>('traces-http.ts', [
+      'health',
+      server.url,
+      SINGLE_SECONDS,
+      SINGLE_CLIENTS,
+    ]);
+    const healthCpu = cpuSeconds(server.proc.pid!) - cpu;
+    singleRecorded += single.recorded ?? 0;
+    const calls = (rate: RateResult) => rate.perSecond * SINGLE_SECONDS;
+    const entry = {
+      single,
+      health,
+      singleCpuUs: (1e6 * singleCpu) / calls(single),
+      healthCpuUs: (1e6 * healthCpu) / calls(health),
+    };
+    rounds.push(entry);
+    console.log(
+      `${round === 0 ? '(c)' : '   '} single-trace reports:      ${n(single.perSecond)} req/s  (${SINGLE_CLIENTS} clients) = ${pct(single.perSecond, health.perSecond)} of GET /health (${n(health.perSecond)} req/s), ${pct(single.perSecond, singleCeiling.perSecond)} of one-row INSERT transactions (${n(singleCeiling.perSecond)}/s); server CPU ${n(entry.singleCpuUs)} µs a report, ${n(entry.healthCpuUs)} µs a GET /health (${pct(entry.healthCpuUs, entry.singleCpuUs)})`,
+    );
+  }
+  const ratios = rounds.map((r) => (100 * r.single.perSecond) / r.health.perSecond);
   console.log(
-    `(c) single-trace reports:      ${n(single.perSecond)} req/s  (${SINGLE_CLIENTS} clients) = ${pct(single.perSecond, singleCeiling.perSecond)} of one-row INSERT transactions (${n(singleCeiling.perSecond)}/s), ${pct(single.perSecond, health.perSecond)} of GET /health (${n(health.perSecond)} req/s)`,
+    `    single-trace / GET /health over ${ROUNDS} rounds: ${Math.round(Math.min(...ratios))}–${Math.round(Math.max(...ratios))} %, median ${Math.round(percentile(ratios, 50))} %`,
   );
   const samplesFile = join(dir, 'samples.json');
   const latency = await child<LatencyResult>('traces-http.ts', [
@@ -153,9 +183,9 @@ try {
   const ceiling = await child<LatencyResult>('traces-raw.ts', ['query', join(dir, 'server'), samplesFile]);
   // The clients' counts, checked against the database: a figure built on a miscount is worthless.
   const stored = await child<CountResult>('traces-raw.ts', ['count', join(dir, 'server')]);
-  const counted = ingest.recorded + (single.recorded ?? 0);
+  const counted = ingest.recorded + singleRecorded;
   console.log(
-    `    stored traces: ${n(stored.count)}; the clients counted ${n(ingest.recorded)} + ${n(single.recorded ?? 0)} = ${n(counted)} recorded (${n(TRACES)} sent in batches)`,
+    `    stored traces: ${n(stored.count)}; the clients counted ${n(ingest.recorded)} + ${n(singleRecorded)} = ${n(counted)} recorded (${n(TRACES)} sent in batches)`,
   );
   if (stored.count !== counted || ingest.recorded !== TRACES) {
     console.error('    MISCOUNT: the figures above do not match what the database holds');

@@ -7,16 +7,46 @@ import { queryTraceJson } from '../domain/traces/query';
 import { recordTraces } from '../domain/traces/record';
 import { ReportTracesSchema, TraceQuerySchema } from '../domain/traces/schema';
 import { canRead, canReport } from './auth';
-import { errorResponses, newRouter, security } from './http';
+import { errorResponses, type Middleware, newRouter, security } from './http';
 
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-const limitBody = bodyLimit({
+const tooLarge = () => new CtsError(413, 'CTS.0003', 'The request body exceeds 5 MB.');
+
+const limitStreamedBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
-    throw new CtsError(413, 'CTS.0003', 'The request body exceeds 5 MB.');
+    throw tooLarge();
   },
 });
+
+/**
+ * With a `Content-Length` (the common case) the header alone decides: the HTTP parser never hands
+ * over more bytes than it announces. Hono's `bodyLimit` first looks at `req.raw.body`, which on
+ * Node turns the request into a web stream — ~8 % of the CPU of a single-trace report (profile,
+ * ADR 0001). A chunked body is still counted as it streams.
+ */
+const limitBody: Middleware = (c, next) => {
+  const length = c.req.header('content-length');
+  if (length !== undefined && /^\d{1,16}$/.test(length) && c.req.header('transfer-encoding') === undefined) {
+    if (Number(length) > MAX_BODY_BYTES) throw tooLarge();
+    return next();
+  }
+  return limitStreamedBody(c, next);
+};
+
+/**
+ * The report body, parsed synchronously: route validators call zod's `safeParseAsync`, and zod
+ * runs its compiled fast path for objects only in synchronous parses. Nothing in the schema is
+ * asynchronous; validation took half the time (17 instead of 34 µs a trace; ADR 0001).
+ */
+function parsedSynchronously<T extends z.ZodType>(schema: T): T {
+  const copy = schema.clone() as T;
+  copy.safeParseAsync = async (data, params) => copy.safeParse(data, params);
+  return copy;
+}
+
+const ReportBodySchema = parsedSynchronously(ReportTracesSchema);
 
 export const ProjectParams = z.object({
   project_id: z
@@ -75,7 +105,7 @@ const reportRoute = createRoute({
   middleware: [canReport, limitBody],
   request: {
     params: ProjectParams,
-    body: { required: true, content: { 'application/json': { schema: ReportTracesSchema } } },
+    body: { required: true, content: { 'application/json': { schema: ReportBodySchema } } },
   },
   responses: {
     201: {

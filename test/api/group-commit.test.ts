@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { recordTraces } from '../../src/domain/traces/record';
+import { createProject } from '../../src/domain/projects/projects';
+import { recordTraces, toTraceRow } from '../../src/domain/traces/record';
 import { ReportedTraceSchema } from '../../src/domain/traces/schema';
-import { countTraces } from '../../src/store/trace-queries';
+import { countTraces, insertTraces } from '../../src/store/trace-queries';
 import { coalesceWrites, runWrite } from '../../src/store/write-queue';
 import { aTrace, makeTestEnv, type TestEnv } from '../helpers/app';
 
@@ -17,6 +18,14 @@ const traceBatches = (spy: { mock: { calls: unknown[][] } }) =>
     ),
   ).length;
 
+/** The statements the client executed alone (outside `batch`) that inserted traces. */
+const traceInserts = (spy: { mock: { calls: unknown[][] } }) =>
+  spy.mock.calls.filter(([statement]) =>
+    (typeof statement === 'string' ? statement : (statement as { sql: string }).sql).startsWith(
+      'insert into traces',
+    ),
+  ).length;
+
 const traces = (...ids: string[]) => ids.map((id) => ReportedTraceSchema.parse(aTrace({ trace_id: id })));
 
 describe('group commit of trace writes', () => {
@@ -27,15 +36,17 @@ describe('group commit of trace writes', () => {
   });
   afterEach(() => env.close());
 
-  it('puts reports that arrive together in one transaction, each with its own counts', async () => {
+  it('puts reports that arrive together in one insert statement, each with its own counts', async () => {
     const batch = vi.spyOn(env.deps.db, 'batch');
+    const execute = vi.spyOn(env.deps.db.$client, 'execute');
     const results = await Promise.all([
       recordTraces(env.deps, env.projectId, traces('a', 'b')),
       recordTraces(env.deps, env.projectId, traces('b', 'c')),
       recordTraces(env.deps, env.projectId, traces('c', 'c', 'd')),
       recordTraces(env.deps, env.projectId, traces('e')),
     ]);
-    expect(traceBatches(batch)).toBe(1);
+    expect(traceBatches(batch)).toBe(0);
+    expect(traceInserts(execute)).toBe(1);
     expect(results.map((r) => [r.recorded, r.duplicates])).toEqual([
       [2, 0],
       [1, 1],
@@ -43,6 +54,49 @@ describe('group commit of trace writes', () => {
       [1, 0],
     ]);
     expect(await countTraces(env.deps.db, env.projectId)).toBe(5);
+  });
+
+  it('counts re-reports of stored traces and traces of other projects apart in a merged insert', async () => {
+    const other = await createProject(env.deps);
+    await recordTraces(env.deps, env.projectId, traces('old'));
+    const execute = vi.spyOn(env.deps.db.$client, 'execute');
+    const results = await Promise.all([
+      recordTraces(env.deps, env.projectId, traces('old', 'new')),
+      recordTraces(env.deps, other.id, traces('old', 'new')),
+      recordTraces(env.deps, env.projectId, traces('new')),
+    ]);
+    expect(traceInserts(execute)).toBe(1);
+    expect(results.map((r) => [r.recorded, r.duplicates])).toEqual([
+      [1, 1],
+      [2, 0],
+      [0, 1],
+    ]);
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(2);
+    expect(await countTraces(env.deps.db, other.id)).toBe(2);
+  });
+
+  it('keeps a report with notifications in the same transaction as merged ones', async () => {
+    const batch = vi.spyOn(env.deps.db, 'batch');
+    const plain = traces('p1');
+    const results = await Promise.all([
+      recordTraces(env.deps, env.projectId, plain),
+      insertTraces(
+        env.deps.db,
+        traces('n1').map((trace) => toTraceRow(env.projectId, trace, env.clock())),
+        [env.deps.db.run(sql`select 1`)],
+      ),
+      recordTraces(env.deps, env.projectId, traces('p2', 'n1')),
+    ]);
+    expect(traceBatches(batch)).toBe(1);
+    expect(results[0]).toMatchObject({ recorded: 1, duplicates: 0 });
+    // n1 is in two reports: whichever ran first stored it, the other counted it as a duplicate.
+    const n1 = results[2] as { recorded: number; duplicates: number };
+    expect([results[1], n1.recorded, n1.duplicates]).toSatisfy(
+      ([alone, recorded, duplicates]) =>
+        (alone === 1 && recorded === 1 && duplicates === 1) ||
+        (alone === 0 && recorded === 2 && duplicates === 0),
+    );
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
   });
 
   it('runs a lone write at once, without a transaction around it', async () => {
