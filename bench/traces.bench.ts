@@ -16,12 +16,10 @@
  *
  *   npm run bench traces              BENCH_TRACES=200000 npm run bench traces   (a quick run)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NODE_SERVER } from '../scripts/build-node';
+import { child, startServer } from './lib/processes';
 import {
   type BatchResult,
   type CountResult,
@@ -40,56 +38,7 @@ const SINGLE_CLIENTS = 16;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const KEY = `cts_bench_${crypto.randomUUID()}`;
-const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cts-bench-traces-'));
-
-/** Runs a bench child (`lib/traces-raw.ts` or `lib/traces-http.ts`) and returns its JSON line. */
-function child<T>(script: string, args: Array<string | number>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--expose-gc', '--import', 'tsx', join(root, 'bench/lib', script), ...args.map(String)],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    proc.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0) resolve(JSON.parse(line) as T);
-      else reject(new Error(`${script} ${args.join(' ')} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-/** The real server on a free port with its own data directory; resolves with its URL. */
-function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(root, NODE_SERVER)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        CTS_DATA_DIR: dataDir,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        CTS_ADMIN_TOKEN: KEY,
-        CTS_PROJECT_ID: PROJECT,
-        // No scheduled jobs (retention, transfer) in the middle of the measurements.
-        CTS_JOBS_INTERVAL_SECONDS: '86400',
-        CTS_RETENTION_DAYS: '30',
-      },
-    });
-    let out = '';
-    proc.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const url = out.match(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/)?.[1];
-      if (url) resolve({ url, proc });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-}
 
 const n = (value: number) => Math.round(value).toLocaleString('en');
 const pct = (part: number, whole: number) => `${Math.round((100 * part) / whole)} %`;
@@ -111,7 +60,11 @@ const singleCeiling = await child<RateResult>('traces-raw.ts', ['single', join(d
 rmSync(join(dir, 'tuned'), { recursive: true, force: true });
 
 // (b), (c), (d) through the real server.
-const server = await startServer(join(dir, 'server'));
+const server = await startServer({
+  CTS_DATA_DIR: join(dir, 'server'),
+  CTS_ADMIN_TOKEN: KEY,
+  CTS_PROJECT_ID: PROJECT,
+});
 try {
   const ingestCpu = cpuSeconds(server.proc.pid!);
   const ingest = await child<BatchResult>('traces-http.ts', [
@@ -177,9 +130,7 @@ try {
     samplesFile,
   ]);
   console.log(`    server peak RSS after (b)–(d): ${n(peakRssMb(server.proc.pid!))} MiB`);
-  server.proc.removeAllListeners('exit');
-  server.proc.kill('SIGTERM');
-  await new Promise((done) => server.proc.once('exit', done));
+  await server.stop();
   const ceiling = await child<LatencyResult>('traces-raw.ts', ['query', join(dir, 'server'), samplesFile]);
   // The clients' counts, checked against the database: a figure built on a miscount is worthless.
   const stored = await child<CountResult>('traces-raw.ts', ['count', join(dir, 'server')]);

@@ -6,6 +6,7 @@ import type { Deps } from '../domain/deps';
 import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
 import type { Actor } from '../domain/traces/audit';
+import { isBusyError } from '../store/db';
 
 export interface AppEnv {
   Variables: { deps: Deps; requestId: string; principal: Principal };
@@ -85,11 +86,6 @@ export const validationHook = (
   );
 };
 
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code ?? '';
-  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
-}
-
 /** Maps every thrown error to a CTS error body; only unexpected ones are logged. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof CtsError) return errorJson(c, error);
@@ -123,7 +119,7 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     path: c.req.path,
     error: error.stack ?? String(error),
   });
-  if (isBusy(error))
+  if (isBusyError(error))
     return errorJson(c, new CtsError(503, 'CTS.0004', 'The database is busy, please retry.'));
   return write
     ? errorJson(c, new CtsError(500, 'CTS.0004', 'Failed to write data.'))

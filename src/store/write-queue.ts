@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { Db } from './db';
+import { type Db, isBusyError } from './db';
 
 /**
  * Group commit. With one embedded connection, every write is its own transaction and pays its
@@ -11,6 +11,9 @@ import type { Db } from './db';
  * Writes of a `MergeKind` (trace inserts) go further: those of one group become one statement,
  * so that a group of single-trace reports costs one prepared statement and no BEGIN/COMMIT
  * round trip instead of one statement each (ADR 0001).
+ *
+ * A write the database refuses as busy (a libSQL server with concurrent writers answers so) is
+ * retried after a short pause, a few times: nothing of it was written.
  *
  * Enabled per database by the runtime (`coalesceWrites`): on Workers a database call must belong
  * to the request that makes it, so the Worker keeps one transaction per write.
@@ -84,7 +87,22 @@ function enqueue(db: Db, write: Pick<Write, 'statements' | 'merge'>): Promise<un
   });
 }
 
+/** Pauses before the retries of a write the database refused as busy (nothing was written). */
+const BUSY_RETRY_MS = [10, 50, 250];
+
 async function runAtomically(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unknown[]> {
+  for (const pause of BUSY_RETRY_MS) {
+    try {
+      return await runOnce(db, statements);
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+  return runOnce(db, statements);
+}
+
+async function runOnce(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unknown[]> {
   const [first, ...others] = statements;
   if (!first) return [];
   // A single statement is atomic by itself: no BEGIN/COMMIT round trips.

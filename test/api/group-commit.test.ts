@@ -131,4 +131,25 @@ describe('group commit of trace writes', () => {
     expect(later.map((r) => r.recorded)).toEqual([1, 1]);
     expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
   });
+
+  it('retries a write the database refused as busy (a libSQL server under concurrent writers)', async () => {
+    let attempts = 0;
+    const busyOnce = {
+      // biome-ignore lint/suspicious/noThenProperty: a drizzle statement is a thenable run when awaited
+      then(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+        attempts++;
+        if (attempts === 1) reject(new Error('Failed query', { cause: { code: 'SQLITE_BUSY' } }));
+        else resolve({ rowsAffected: 1 });
+      },
+    } as unknown as Parameters<typeof runWrite>[1][number];
+    expect(await runWrite(env.deps.db, [busyOnce])).toEqual([{ rowsAffected: 1 }]);
+    expect(attempts).toBe(2);
+    const failing = {
+      // biome-ignore lint/suspicious/noThenProperty: as above
+      then(_: unknown, reject: (error: unknown) => void) {
+        reject(new Error('constraint', { cause: { code: 'SQLITE_CONSTRAINT' } }));
+      },
+    } as unknown as Parameters<typeof runWrite>[1][number];
+    await expect(runWrite(env.deps.db, [failing])).rejects.toThrow('constraint');
+  });
 });
