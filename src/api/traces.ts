@@ -11,6 +11,19 @@ export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 const limitReportBody = limitBody(MAX_BODY_BYTES);
 
+/**
+ * The report body, parsed synchronously: route validators call zod's `safeParseAsync`, and zod
+ * runs its compiled fast path for objects only in synchronous parses. Nothing in the schema is
+ * asynchronous; validation took half the time (17 instead of 34 µs a trace; ADR 0001).
+ */
+function parsedSynchronously<T extends z.ZodType>(schema: T): T {
+  const copy = schema.clone() as T;
+  copy.safeParseAsync = async (data, params) => copy.safeParse(data, params);
+  return copy;
+}
+
+const ReportBodySchema = parsedSynchronously(ReportTracesSchema);
+
 export const ProjectParams = z.object({
   project_id: z
     .string()
@@ -73,7 +86,7 @@ const reportRoute = createRoute({
   middleware: [canReport, limitReportBody],
   request: {
     params: ProjectParams,
-    body: { required: true, content: { 'application/json': { schema: ReportTracesSchema } } },
+    body: { required: true, content: { 'application/json': { schema: ReportBodySchema } } },
   },
   responses: {
     201: {
