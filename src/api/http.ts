@@ -8,8 +8,8 @@ import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
 import { loneSurrogatePaths } from '../domain/text';
 import type { Actor } from '../domain/traces/audit';
-import { clientIpOf } from './client-ip';
 import { isBusyError } from '../store/db';
+import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
   Variables: { deps: Deps; requestId: string; principal: Principal; audited?: boolean };
@@ -57,7 +57,11 @@ export function limitBody(maxBytes: number): Middleware {
   // (profile, ADR 0001). A chunked body is still counted as it streams.
   return (c, next) => {
     const length = c.req.header('content-length');
-    if (length !== undefined && /^\d{1,16}$/.test(length) && c.req.header('transfer-encoding') === undefined) {
+    if (
+      length !== undefined &&
+      /^\d{1,16}$/.test(length) &&
+      c.req.header('transfer-encoding') === undefined
+    ) {
       if (Number(length) > maxBytes) throw tooLarge();
       return next();
     }
