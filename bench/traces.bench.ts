@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { NODE_SERVER } from '../scripts/build-node';
 import {
   type BatchResult,
+  type CountResult,
   type InsertResult,
   type LatencyResult,
   peakRssMb,
@@ -150,6 +151,16 @@ try {
   server.proc.kill('SIGTERM');
   await new Promise((done) => server.proc.once('exit', done));
   const ceiling = await child<LatencyResult>('traces-raw.ts', ['query', join(dir, 'server'), samplesFile]);
+  // The clients' counts, checked against the database: a figure built on a miscount is worthless.
+  const stored = await child<CountResult>('traces-raw.ts', ['count', join(dir, 'server')]);
+  const counted = ingest.recorded + (single.recorded ?? 0);
+  console.log(
+    `    stored traces: ${n(stored.count)}; the clients counted ${n(ingest.recorded)} + ${n(single.recorded ?? 0)} = ${n(counted)} recorded (${n(TRACES)} sent in batches)`,
+  );
+  if (stored.count !== counted || ingest.recorded !== TRACES) {
+    console.error('    MISCOUNT: the figures above do not match what the database holds');
+    process.exitCode = 1;
+  }
 
   console.log(
     `(d) query latency at ${n(ingest.recorded)}+ stored traces, 200 a page (API p50 / p95, and p95 of the store query alone):`,

@@ -40,6 +40,11 @@ export interface BatchResult {
 }
 export interface RateResult {
   perSecond: number;
+  /** Traces the server said it recorded (single-trace mode), summed after each response. */
+  recorded?: number;
+}
+export interface CountResult {
+  count: number;
 }
 /** Latency per `filter|window|present-or-absent`, ms. */
 export type LatencyResult = Record<string, { p50: number; p95: number }>;

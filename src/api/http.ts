@@ -1,11 +1,14 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import type { Deps } from '../domain/deps';
 import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
+import { loneSurrogatePaths } from '../domain/text';
 import type { Actor } from '../domain/traces/audit';
+import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
   Variables: { deps: Deps; requestId: string; principal: Principal };
@@ -33,6 +36,24 @@ export const errorResponses = {
   500: errorResponse('Internal error (`CTS.0004` write, `CTS.0005` read).'),
   503: errorResponse('The database is busy; retry after the `Retry-After` seconds.'),
 } as const;
+
+/**
+ * Refuses a body over `maxBytes` with 413 before it is read (by Content-Length, or while it
+ * streams in). Every route with a body declares one; the app applies the largest as a backstop.
+ */
+export function limitBody(maxBytes: number): Middleware {
+  const label = `${maxBytes / (1024 * 1024)} MB`;
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new CtsError(413, 'CTS.0003', `The request body exceeds ${label}.`);
+    },
+  });
+}
+
+/** Management bodies (trackers, notification rules, topics) are small; 1 MB bounds what validation walks. */
+export const MANAGEMENT_BODY_BYTES = 1024 * 1024;
+export const limitManagementBody = limitBody(MANAGEMENT_BODY_BYTES);
 
 export const notFoundResponse = { 404: errorResponse('Not found.') } as const;
 
@@ -72,9 +93,10 @@ export function errorJson(c: Context<AppEnv>, error: CtsError): Response {
 
 /** Validation failures of a declared route become 400 `CTS.0003` naming every bad field. */
 export const validationHook = (
-  result: { success: boolean; error?: ZodError; target?: string },
+  result: { success: boolean; error?: ZodError; target?: string; data?: unknown },
   c: Context<AppEnv>,
 ) => {
+  if (result.success && result.target === 'json') return refuseLoneSurrogates(c, result.data);
   if (result.success || !result.error) return;
   const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
   const details = zodIssues(result.error);
@@ -90,6 +112,26 @@ export const validationHook = (
     ),
   );
 };
+
+/**
+ * A JSON body whose strings are not all valid Unicode (a lone `\udc00` escape) is refused, naming
+ * each field: stored, such a string is not UTF-8 (see domain/text.ts). Checked on every validated
+ * body, whatever its schema says about the field.
+ */
+function refuseLoneSurrogates(c: Context<AppEnv>, body: unknown): Response | undefined {
+  const fields = loneSurrogatePaths(body);
+  if (fields.length === 0) return;
+  const message = 'must not contain an unpaired UTF-16 surrogate (invalid Unicode)';
+  return errorJson(
+    c,
+    new CtsError(
+      400,
+      'CTS.0003',
+      `The message body is empty or invalid. Invalid body parameter ${fields[0]}: ${message}`,
+      fields.map((field) => ({ field, message })),
+    ),
+  );
+}
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code ?? '';
@@ -142,9 +184,7 @@ export function newRouter(): OpenAPIHono<AppEnv> {
 
 /** The caller of the current request as an audit actor (for CTS's own traces). */
 export function actorOf(c: Context<AppEnv>): Actor {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  const sourceIp = c.req.header('cf-connecting-ip') ?? forwarded ?? null;
-  return { ...c.get('principal'), sourceIp, requestId: c.get('requestId') };
+  return { ...c.get('principal'), sourceIp: clientIpOf(c), requestId: c.get('requestId') };
 }
 
 export type Middleware = MiddlewareHandler<AppEnv>;

@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteTopic, listTopics, putTopic } from '../domain/notifications/topics';
 import { canAdminister } from './auth';
-import { actorOf, errorResponses, newRouter, notFoundResponse, security } from './http';
-import { limitRuleBody } from './notifications';
+import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
 
 const TopicSchema = z
@@ -29,7 +28,7 @@ const putTopicRoute = createRoute({
     'delivering to `endpoint`, an http(s) URL without credentials. Repointing takes effect for queued deliveries too. ' +
     'Topics are admin-only, so a webhook URL with a secret path stays out of readers\u2019 sight.',
   security,
-  middleware: [canAdminister, limitRuleBody],
+  middleware: [canAdminister, limitManagementBody],
   request: {
     params: TopicParams,
     body: {

@@ -1,22 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { JSONParsed } from 'hono/utils/types';
-import { CtsError } from '../domain/errors';
 import { queryTraceJson } from '../domain/traces/query';
 import { recordTraces } from '../domain/traces/record';
 import { ReportTracesSchema, TraceQuerySchema } from '../domain/traces/schema';
 import { canRead, canReport } from './auth';
-import { errorResponses, newRouter, security } from './http';
+import { errorResponses, limitBody, newRouter, security } from './http';
 
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new CtsError(413, 'CTS.0003', 'The request body exceeds 5 MB.');
-  },
-});
+const limitReportBody = limitBody(MAX_BODY_BYTES);
 
 export const ProjectParams = z.object({
   project_id: z
@@ -77,7 +70,7 @@ const reportRoute = createRoute({
     'Validates the whole batch first: one bad trace rejects the batch with 400 and a `details` entry per bad field. ' +
     'A `trace_id` already stored for the project is a no-op counted in `duplicates`.',
   security,
-  middleware: [canReport, limitBody],
+  middleware: [canReport, limitReportBody],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: ReportTracesSchema } } },

@@ -9,7 +9,7 @@ import {
   updateTracker,
 } from '../domain/trackers';
 import { canAdminister, canRead } from './auth';
-import { actorOf, errorResponses, newRouter, notFoundResponse, security } from './http';
+import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
 
 const TrackerSchema = z
@@ -74,7 +74,7 @@ const createTrackerRoute = createRoute({
     'data tracker (`tracker_type: data`, a name of your choice, `data_bucket` naming an existing bucket and READ/WRITE). ' +
     '`obs_info.is_obs_created: true` creates the bucket.',
   security,
-  middleware: [canAdminister],
+  middleware: [canAdminister, limitManagementBody],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: CreateTrackerSchema } } },
@@ -94,7 +94,7 @@ const updateTrackerRoute = createRoute({
     'Fields left out keep their values; the new settings take effect at once. A disabled tracker keeps ' +
     'recording traces for the 7-day list, but transfers nothing (not even after it is enabled again).',
   security,
-  middleware: [canAdminister],
+  middleware: [canAdminister, limitManagementBody],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: UpdateTrackerSchema } } },

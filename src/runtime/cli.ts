@@ -54,6 +54,7 @@ const OPTIONS = Object.fromEntries([
   ...['region', 'public-key'].map((n) => [n, { type: 'string' }] as const),
   ['help', { type: 'boolean' }] as const,
   ['progress', { type: 'boolean' }] as const,
+  ['json', { type: 'boolean' }] as const,
 ]);
 
 const commands: Record<string, Command> = {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
@@ -16,16 +17,29 @@ import { startJobScheduler } from './scheduler';
 /** The Node dependencies for a configuration: embedded or remote libSQL, S3 or folder buckets. */
 export async function buildNodeDeps(settings: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
   const db = overrides.db ?? (await openNodeDb(settings));
-  await migrateDb(db);
+  const repaired = await migrateDb(db);
+  const logger = overrides.logger ?? consoleLogger;
+  if (repaired > 0)
+    logger.warn('repaired stored traces holding invalid UTF-8 (U+FFFD now)', { rows: repaired });
   const config = { ...settings, CTS_SECRET: nodeServerSecret(settings) };
   return {
     db,
     config,
     buckets: overrides.buckets ?? nodeBucketStore(config),
     clock: overrides.clock ?? Date.now,
-    logger: overrides.logger ?? consoleLogger,
+    logger,
     waitUntil: overrides.waitUntil ?? ((work) => void work.catch(() => {})),
+    peerAddress: overrides.peerAddress ?? socketPeerAddress,
   };
+}
+
+/**
+ * The TCP peer of a request: Node's socket (`@hono/node-server` passes the incoming message as
+ * `env.incoming`), or the `remoteAddress` that the Deno and Bun listeners pass.
+ */
+export function socketPeerAddress(_request: Request, env: unknown): string | undefined {
+  const bindings = env as { incoming?: IncomingMessage; remoteAddress?: string } | undefined;
+  return bindings?.incoming?.socket?.remoteAddress ?? bindings?.remoteAddress;
 }
 
 /** S3 when `CTS_S3_ENDPOINT` is set, else folders under `<data dir>/buckets/`. */

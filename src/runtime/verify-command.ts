@@ -3,14 +3,14 @@ import { type Config, parseConfig } from '../config';
 import { listSigningKeys } from '../store/signing-key-queries';
 import { type Bucket, BucketError } from '../transfer/bucket';
 import { importVerifiers, pemBlocks } from '../transfer/digest-signing';
-import { type TrustedKey, type VerifyProgress, verifyArchive } from '../verify/verify';
+import { findingLine, type TrustedKey, type VerifyProgress, verifyArchive } from '../verify/verify';
 import { folderBucket } from './folder-bucket';
 import { nodeBucketStore } from './node';
 import { openNodeDb } from './node-db';
 
 export const VERIFY_USAGE =
   '  verify --project ID [--tracker system] (--bucket NAME | --dir PATH) [--from ISO] [--to ISO]\n' +
-  '         [--public-key FILE] [--region R] [--now ISO] [--progress]\n' +
+  '         [--public-key FILE] [--region R] [--now ISO] [--progress] [--json]\n' +
   '                                              check the signed digests and trace files of an archive';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -117,10 +117,12 @@ export async function verifyCommand(
     const { bucket, bucketName } = await openBucket(flags, config);
     const trackerName = text(flags, 'tracker') ?? 'system';
     const region = text(flags, 'region') ?? config.CTS_REGION;
-    io.out(
-      `Verifying tracker ${trackerName} of project ${projectId} in ${bucketName ? `bucket ${bucketName}` : bucket.name}` +
-        ` from ${from === undefined ? 'the beginning' : new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
-    );
+    const json = flags.json === true;
+    const scope = `tracker ${trackerName} of project ${projectId} in ${bucketName ? `bucket ${bucketName}` : bucket.name}`;
+    if (!json)
+      io.out(
+        `Verifying ${scope} from ${from === undefined ? 'the beginning' : new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
+      );
     const result = await verifyArchive({
       bucket,
       bucketName,
@@ -131,12 +133,27 @@ export async function verifyCommand(
       to,
       now,
       keys,
-      onFinding: io.out,
       onProgress: io.progress
         ? (p) => io.progress!(`${PHASES[p.phase]}: ${p.done}${p.total === undefined ? '' : `/${p.total}`}`)
         : undefined,
     });
     io.progress?.('', true);
+    if (json) {
+      io.out(
+        JSON.stringify({
+          project_id: projectId,
+          tracker_name: trackerName,
+          from: from === undefined ? null : new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          ok: result.ok,
+          findings: result.findings,
+          digest_files: result.digests,
+          trace_files: { ...result.traceFiles, unchained: result.unchained, unproven: result.unproven },
+        }),
+      );
+      return result.ok ? 0 : 1;
+    }
+    for (const finding of result.findings) io.out(findingLine(finding));
     if (result.unchained > 0)
       io.out(
         `${result.unchained} trace files in the range belong to no digest chain (verification was off, or not digested yet).`,

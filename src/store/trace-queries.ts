@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, gte, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { wellFormedJsonText } from '../domain/text';
 import type { Db } from './db';
 import { type NewTraceRow, traces } from './schema/traces';
 import { traceJson } from './trace-json';
@@ -31,7 +32,11 @@ export async function insertTraces(
   rows: NewTraceRow[],
   runBefore: BatchItem<'sqlite'>[] = [],
 ): Promise<number> {
-  const payload = JSON.stringify(rows.map((row) => INSERT_COLUMNS.map(([key]) => row[key] ?? null)));
+  // `->>` decodes a `\udc00` escape into bytes that are not UTF-8 (and crash every later read):
+  // repaired here whatever the caller validated, in one pass over the text.
+  const payload = wellFormedJsonText(
+    JSON.stringify(rows.map((row) => INSERT_COLUMNS.map(([key]) => row[key] ?? null))),
+  );
   const insert = db.run(sql`${INSERT_HEAD}${payload}${INSERT_TAIL}`);
   const results = await runWrite(db, [...runBefore, insert]);
   return (results.at(-1) as { rowsAffected: number }).rowsAffected;

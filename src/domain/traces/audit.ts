@@ -1,7 +1,8 @@
 import type { Deps } from '../deps';
 import type { Principal } from '../projects/projects';
+import { fitText, wellFormedJson } from '../text';
 import { recordTraces } from './record';
-import type { ReportedTrace } from './schema';
+import { jsonDepth, MAX_JSON_DEPTH, type ReportedTrace, ReportedTraceSchema } from './schema';
 
 /** The caller of a management operation, as CTS records it about itself. */
 export interface Actor extends Principal {
@@ -20,36 +21,60 @@ export interface AuditedOperation {
   code?: number;
 }
 
+/**
+ * The largest `request`/`response` echoed into an audit trace, as JSON text. A management body
+ * may be up to 1 MB; the trail keeps a bounded copy, not the whole thing twice per call.
+ */
+export const MAX_AUDIT_JSON_CHARS = 16 * 1024;
+
+/** A request or response as recorded: valid Unicode, within depth and size, else a summary. */
+function auditJson(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  // Depth first: serializing a hostile, deeply nested body would overflow the stack.
+  if (jsonDepth(value) > MAX_JSON_DEPTH) return { truncated: true, reason: 'nested too deep' };
+  const text = JSON.stringify(wellFormedJson(value));
+  if (text.length > MAX_AUDIT_JSON_CHARS) return { truncated: true, json_chars: text.length };
+  return JSON.parse(text);
+}
+
+/**
+ * The trace CTS records about one of its own management operations (service `CTS`, reference
+ * §12.2). Every value that came from the caller (a refused name, a header) is made storable
+ * under the limits of a reported trace, then the trace goes through the same validation as a
+ * reported one: an audit record can never be the one value that breaks the store.
+ */
+export function auditTrace(actor: Actor, operation: AuditedOperation, now: number): ReportedTrace {
+  return ReportedTraceSchema.parse({
+    trace_name: operation.traceName,
+    trace_rating: operation.rating ?? 'normal',
+    trace_type: 'ApiCall',
+    service_type: 'CTS',
+    resource_type: operation.resourceType,
+    resource_id: fitText(operation.resourceId, 350) ?? undefined,
+    resource_name: fitText(operation.resourceName, 256) ?? undefined,
+    time: now,
+    tracker_name: 'system',
+    user: {
+      id: fitText(actor.keyId, 128),
+      name: fitText(actor.keyName, 256),
+      domain: { id: fitText(actor.domainId, 128) },
+      // Calls signed with AK/SK say which access key made them, as CTS records it.
+      ...(actor.accessKeyId ? { access_key_id: actor.accessKeyId } : {}),
+    },
+    source_ip: fitText(actor.sourceIp, 64),
+    request_id: fitText(actor.requestId, 128),
+    request: auditJson(operation.request),
+    response: auditJson(operation.response),
+    code: String(operation.code ?? 200),
+    api_version: 'v3',
+  });
+}
+
 /** Records one of CTS's own management operations as a trace of service `CTS` (reference §12.2). */
 export async function recordAudit(
   deps: Pick<Deps, 'db' | 'clock'>,
   actor: Actor,
   operation: AuditedOperation,
 ): Promise<void> {
-  await recordTraces(deps, actor.projectId, [
-    {
-      trace_name: operation.traceName,
-      trace_rating: operation.rating ?? 'normal',
-      trace_type: 'ApiCall',
-      service_type: 'CTS',
-      resource_type: operation.resourceType,
-      resource_id: operation.resourceId,
-      resource_name: operation.resourceName,
-      time: deps.clock(),
-      tracker_name: 'system',
-      user: {
-        id: actor.keyId,
-        name: actor.keyName,
-        domain: { id: actor.domainId },
-        // Calls signed with AK/SK say which access key made them, as CTS records it.
-        ...(actor.accessKeyId ? { access_key_id: actor.accessKeyId } : {}),
-      },
-      source_ip: actor.sourceIp,
-      request_id: actor.requestId,
-      request: operation.request,
-      response: operation.response,
-      code: String(operation.code ?? 200),
-      api_version: 'v3',
-    },
-  ]);
+  await recordTraces(deps, actor.projectId, [auditTrace(actor, operation, deps.clock())]);
 }

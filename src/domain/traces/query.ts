@@ -1,6 +1,6 @@
 import type { TraceRow } from '../../store/schema/traces';
 import { findTraceKey, selectTraceJsonById } from '../../store/trace-queries';
-import { FILTERS, type FilterName, selectTraces } from '../../store/trace-search';
+import { FILTERS, type FilterName, type PrefixFilter, selectTraces } from '../../store/trace-search';
 import type { Deps } from '../deps';
 import { badField } from '../errors';
 import type { Trace, TraceQuery } from './schema';
@@ -19,6 +19,15 @@ export interface TracePage {
 export interface TraceJsonPage {
   traces: string[];
   meta_data: { count: number; marker: string | null };
+}
+
+/**
+ * The API's query plus what the console can also ask: several operators (any of them), and
+ * resource IDs or names that start with a value. Both walk the same indexes as an exact value.
+ */
+export interface TraceSearch extends TraceQuery {
+  users?: string[];
+  prefixes?: Partial<Record<PrefixFilter, string>>;
 }
 
 const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
@@ -78,7 +87,7 @@ export function queryWindow(
 export async function queryTraces(
   deps: Pick<Deps, 'db' | 'clock'>,
   projectId: string,
-  query: TraceQuery,
+  query: TraceSearch,
 ): Promise<TracePage> {
   const page = await queryTraceJson(deps, projectId, query);
   return { traces: page.traces.map((json) => JSON.parse(json) as Trace), meta_data: page.meta_data };
@@ -88,7 +97,7 @@ export async function queryTraces(
 export async function queryTraceJson(
   deps: Pick<Deps, 'db' | 'clock'>,
   projectId: string,
-  query: TraceQuery,
+  query: TraceSearch,
 ): Promise<TraceJsonPage> {
   const now = deps.clock();
   if (query.trace_id !== undefined) {
@@ -103,11 +112,12 @@ export async function queryTraceJson(
     after = await findTraceKey(deps.db, projectId, query.next);
     if (!after) throw badField('next', 'names no trace of this project');
   }
-  const equals: Partial<Record<FilterName, string>> = {};
+  const equals: Partial<Record<FilterName, string | string[]>> = {};
   for (const name of Object.keys(FILTERS) as FilterName[]) {
     const value = query[name];
     if (value !== undefined) equals[name] = value;
   }
+  if (query.users !== undefined && query.users.length > 0) equals.user = query.users;
   // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
   if (query.trace_type === 'system') equals.tracker_name ??= 'system';
   // Data traces are those reported to a data tracker (any tracker but `system`), one when named.
@@ -117,7 +127,15 @@ export async function queryTraceJson(
   const dataOnly = query.trace_type === 'data' && equals.tracker_name === undefined;
   const rows = await selectTraces(
     deps.db,
-    { projectId, from, to, after, equals, ...(dataOnly ? { notTracker: 'system' } : {}) },
+    {
+      projectId,
+      from,
+      to,
+      after,
+      equals,
+      prefixes: query.prefixes,
+      ...(dataOnly ? { notTracker: 'system' } : {}),
+    },
     query.limit + 1,
   );
   const page = rows.slice(0, query.limit);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loneSurrogatePaths } from '../text';
 
 export const TRACE_RATINGS = ['normal', 'warning', 'incident'] as const;
 export const TRACE_TYPES = ['ConsoleAction', 'ApiCall', 'SystemAction'] as const;
@@ -40,9 +41,18 @@ export function jsonDepth(value: unknown): number {
   return max;
 }
 
-const jsonValue = z
-  .unknown()
-  .refine((v) => jsonDepth(v) <= MAX_JSON_DEPTH, `must not be nested deeper than ${MAX_JSON_DEPTH} levels`);
+const jsonValue = z.unknown().superRefine((value, ctx) => {
+  if (jsonDepth(value) > MAX_JSON_DEPTH) {
+    ctx.addIssue({ code: 'custom', message: `must not be nested deeper than ${MAX_JSON_DEPTH} levels` });
+    return;
+  }
+  // Strings inside must be valid Unicode too (domain/text.ts); the first one is named.
+  const [where] = loneSurrogatePaths(value, '', 1);
+  if (where !== undefined) {
+    const inside = where === '(body)' ? '' : ` (at ${where})`;
+    ctx.addIssue({ code: 'custom', message: `must not contain an unpaired UTF-16 surrogate${inside}` });
+  }
+});
 
 /** The SDK's `UserInfo` (with its extras: who acted, with which access key, for whom). */
 const userInfo = z.looseObject({

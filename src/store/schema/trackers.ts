@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** The v3 tracker, plus its transfer cursor and digest-chain state. */
 export const trackers = sqliteTable(
@@ -128,3 +128,19 @@ export const signingKeys = sqliteTable('signing_keys', {
   createdAt: integer('created_at').notNull(),
   retiredAt: integer('retired_at'),
 });
+
+/**
+ * Who is writing a tracker's digests right now. Digest runs may overlap (several Workers fired by
+ * the same cron, `cts jobs run` beside the server): only the holder of an unexpired lease writes,
+ * so one hour never gets two digests.
+ */
+export const digestLeases = sqliteTable(
+  'digest_leases',
+  {
+    projectId: text('project_id').notNull(),
+    trackerName: text('tracker_name').notNull(),
+    holder: text('holder').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.trackerName] })],
+);
