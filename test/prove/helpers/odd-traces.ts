@@ -90,6 +90,15 @@ export function oddTraces(now: number): fc.Arbitrary<Array<Record<string, unknow
 /** The JSON value a client means by `value` (what `JSON.stringify` sends); absent → null. */
 const asSent = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
 
+/**
+ * `request`, `response`, `message` as the API returns them (the SDK declares strings, ADR 0004): a
+ * string as sent, any other value as the JSON text of what was sent; absent → null.
+ */
+const asText = (value: unknown): string | null => {
+  const sent = asSent(value);
+  return sent === null && value === undefined ? null : typeof sent === 'string' ? sent : JSON.stringify(sent);
+};
+
 /** What the API must return for a trace sent as `trace` (all 21 fields but `record_time`). */
 export function expectedApiTrace(trace: SentTrace): Record<string, unknown> {
   const text = (name: string) => (trace[name] ?? null) as string | null;
@@ -98,9 +107,9 @@ export function expectedApiTrace(trace: SentTrace): Record<string, unknown> {
     trace_name: trace.trace_name,
     trace_rating: trace.trace_rating,
     trace_type: trace.trace_type,
-    request: asSent(trace.request),
-    response: asSent(trace.response),
-    message: asSent(trace.message),
+    request: asText(trace.request),
+    response: asText(trace.response),
+    message: asText(trace.message),
     code: trace.code == null ? null : String(trace.code),
     api_version: text('api_version'),
     time: trace.time,
