@@ -35,6 +35,14 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     name: 'X-Auth-Token',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'AkSk', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      'AK/SK request signing as the Huawei Cloud SDKs do it: `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=…, ' +
+      'Signature=…` with `X-Sdk-Date`; `host` and `x-sdk-date` must be signed (docs/adr/0003-access-keys.md).',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -75,7 +75,7 @@ export const limitManagementBody = limitBody(MANAGEMENT_BODY_BYTES);
 
 export const notFoundResponse = { 404: errorResponse('Not found.') } as const;
 
-export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }];
+export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }, { AkSk: [] }];
 
 /** `traces.3.trace_name` → `traces[3].trace_name`. */
 function fieldName(path: PropertyKey[]): string {
