@@ -51,6 +51,7 @@ const trackerNameQuery = TrackerNameQuerySchema.extend({
 const createTrackerRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/tracker',
+  operationId: 'CreateTracker',
   tags: ['Trackers'],
   summary: 'Create the management tracker',
   description:
@@ -75,6 +76,7 @@ const createTrackerRoute = createRoute({
 const updateTrackerRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/tracker',
+  operationId: 'UpdateTracker',
   tags: ['Trackers'],
   summary: 'Modify, enable or disable the tracker',
   description:
@@ -100,6 +102,7 @@ const updateTrackerRoute = createRoute({
 const listTrackersRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/trackers',
+  operationId: 'ListTrackers',
   tags: ['Trackers'],
   summary: 'Query trackers',
   security,
@@ -117,6 +120,7 @@ const listTrackersRoute = createRoute({
 const deleteTrackersRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/trackers',
+  operationId: 'DeleteTracker',
   tags: ['Trackers'],
   summary: 'Delete the tracker (all trackers when tracker_name is left out)',
   description: 'Recorded traces stay.',
