@@ -41,6 +41,11 @@ export const ConfigSchema = z.object({
     .default('local-1'),
   CTS_RETENTION_DAYS: int(1, 3650).default(7),
   CTS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Server secret the AK/SK secret keys are derived from (docs/adr/0003-access-keys.md). The Node
+   * server generates one in the data directory when unset; a Worker needs it as a secret.
+   */
+  CTS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CTS_PROJECT_ID: projectId.optional(),
   CTS_S3_ENDPOINT: z.url().optional(),
   CTS_S3_REGION: z.string().min(1).default('us-east-1'),

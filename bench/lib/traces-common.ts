@@ -27,6 +27,13 @@ export function peakRssMb(pid: number | 'self' = 'self'): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
+/** CPU time (user + system) a process has used so far, seconds (Linux, 100 ticks a second). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface InsertResult {
   rowsPerSecond: number;
   /** Rows per second of each tenth of the run (the rate falls as the database grows). */
@@ -40,6 +47,11 @@ export interface BatchResult {
 }
 export interface RateResult {
   perSecond: number;
+  /** Traces the server said it recorded (single-trace mode), summed after each response. */
+  recorded?: number;
+}
+export interface CountResult {
+  count: number;
 }
 /** Latency per `filter|window|present-or-absent`, ms. */
 export type LatencyResult = Record<string, { p50: number; p95: number }>;

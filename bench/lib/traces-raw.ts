@@ -4,6 +4,7 @@
  *   insert DIR COUNT tuned|naive   multi-row INSERTs of 1,000 rows (one transaction each)
  *   single DIR COUNT               one-row INSERT transactions into the tuned database
  *   query DIR SAMPLES.json         the query store function alone, for the samples of the HTTP run
+ *   count DIR                      traces stored for the bench project (checks the HTTP counts)
  *
  * Prints one JSON line with the result. Runs with --expose-gc: @libsql/client prepares a statement
  * per call and its bound values live until that statement object is garbage-collected and its
@@ -18,6 +19,7 @@ import { parseConfig } from '../../src/config';
 import { toTraceRow } from '../../src/domain/traces/record';
 import { migrateDb, openNodeDb } from '../../src/runtime/node-db';
 import { traces } from '../../src/store/schema/traces';
+import { countTraces } from '../../src/store/trace-queries';
 import { selectTraces, type TraceFilter } from '../../src/store/trace-search';
 import { NAIVE_SCHEMA } from './naive-schema';
 import { traceStream } from './trace-data';
@@ -122,13 +124,23 @@ async function query(samplesFile: string) {
   );
 }
 
+/** Traces stored for the bench project: what the HTTP clients counted must match it. */
+async function count() {
+  const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }));
+  const stored = await countTraces(db, PROJECT);
+  db.$client.close();
+  return { count: stored };
+}
+
 const result =
-  mode === 'insert'
-    ? await insert(Number(arg), variant === 'naive')
-    : mode === 'single'
-      ? await single(Number(arg))
-      : mode === 'query'
-        ? await query(arg)
-        : undefined;
+  mode === 'count'
+    ? await count()
+    : mode === 'insert'
+      ? await insert(Number(arg), variant === 'naive')
+      : mode === 'single'
+        ? await single(Number(arg))
+        : mode === 'query'
+          ? await query(arg)
+          : undefined;
 if (!result) throw new Error(`unknown mode ${mode}`);
 console.log(JSON.stringify(result));

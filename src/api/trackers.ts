@@ -27,6 +27,19 @@ const TrackerSchema = z
       .optional()
       .openapi({ description: 'Only when status is error: noBucket or bucketPolicyError.' }),
     is_support_validate: z.boolean(),
+    is_organization_tracker: z.boolean(),
+    is_support_trace_files_encryption: z.boolean(),
+    kms_id: z.string().optional(),
+    agency_name: z.string().optional(),
+    management_event_selector: z.object({ exclude_service: z.array(z.string()) }),
+    tags: z
+      .array(z.object({ key: z.string(), value: z.string() }))
+      .optional()
+      .openapi({ description: 'Resource tags, when there are any.' }),
+    data_bucket: z
+      .object({ data_bucket_name: z.string(), data_event: z.array(z.string()), search_enabled: z.boolean() })
+      .optional()
+      .openapi({ description: 'Data trackers only.' }),
     lts: z.object({ is_lts_enabled: z.boolean(), log_group_name: z.string(), log_topic_name: z.string() }),
     obs_info: z.object({
       bucket_name: z.string(),
@@ -46,6 +59,10 @@ const trackerNameQuery = TrackerNameQuerySchema.extend({
     .string()
     .optional()
     .openapi({ param: { name: 'tracker_name', in: 'query' }, example: 'system' }),
+  tracker_type: z
+    .enum(['system', 'data'], { error: 'must be system or data' })
+    .optional()
+    .openapi({ param: { name: 'tracker_type', in: 'query' }, example: 'data' }),
 });
 
 const createTrackerRoute = createRoute({
@@ -53,9 +70,10 @@ const createTrackerRoute = createRoute({
   path: '/v3/{project_id}/tracker',
   operationId: 'CreateTracker',
   tags: ['Trackers'],
-  summary: 'Create the management tracker',
+  summary: 'Create the management tracker or a data tracker',
   description:
-    'Creates the `system` tracker (it exists from project creation; after a delete this brings it back). ' +
+    'Creates the `system` tracker (it exists from project creation; after a delete this brings it back), or a ' +
+    'data tracker (`tracker_type: data`, a name of your choice, `data_bucket` naming an existing bucket and READ/WRITE). ' +
     '`obs_info.is_obs_created: true` creates the bucket.',
   security,
   middleware: [
@@ -122,8 +140,11 @@ const deleteTrackersRoute = createRoute({
   path: '/v3/{project_id}/trackers',
   operationId: 'DeleteTracker',
   tags: ['Trackers'],
-  summary: 'Delete the tracker (all trackers when tracker_name is left out)',
-  description: 'Recorded traces stay.',
+  summary: 'Delete trackers',
+  description:
+    '`tracker_type` defaults to `data`: without `tracker_name` every data tracker is deleted. The management ' +
+    'tracker is deleted with `tracker_type=system` or `tracker_name=system` (without `tracker_type`); ' +
+    '`tracker_type=data` never touches it. Recorded traces stay.',
   security,
   middleware: [auditRefusals({ traceName: 'deleteTracker', resourceType: 'tracker' }), canAdminister],
   request: { params: ProjectParams, query: trackerNameQuery },
@@ -145,10 +166,11 @@ export const trackerRoutes = newRouter()
   })
   .openapi(listTrackersRoute, async (c) => {
     const { project_id } = c.req.valid('param');
-    const trackers = await listTrackers(c.get('deps'), project_id, c.req.valid('query').tracker_name);
+    const { tracker_name, tracker_type } = c.req.valid('query');
+    const trackers = await listTrackers(c.get('deps'), project_id, tracker_name, tracker_type);
     return c.json({ trackers }, 200);
   })
   .openapi(deleteTrackersRoute, async (c) => {
-    await deleteTrackers(c.get('deps'), actorOf(c), c.req.valid('query').tracker_name);
+    await deleteTrackers(c.get('deps'), actorOf(c), c.req.valid('query'));
     return c.body(null, 204);
   });

@@ -1,3 +1,5 @@
+import { assetVersion } from './assets';
+
 /**
  * The console's one stylesheet, served from `/console/assets/console.css` so that the CSP can
  * forbid inline styles. Plain CSS, no external fonts or assets; works from 320 px up.
@@ -55,28 +57,42 @@ textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; align-items: end; }
 .filters > * { min-width: 0; }
 .filters input, .filters select { width: 100%; }
-.filters .search { grid-column: span 2; display: grid; grid-template-columns: minmax(0, 9rem) minmax(0, 1fr); gap: .4rem; align-items: end; }
+.filters .search { grid-column: span 2; display: grid; grid-template-columns: minmax(0, 8rem) minmax(0, 9rem) minmax(0, 1fr); gap: .4rem; align-items: end; border: 0; margin: 0; padding: 0; min-width: 0; }
+.filters details.more { grid-column: 1 / -1; }
+.filters details.more > summary { cursor: pointer; color: var(--accent); font-size: .9rem; width: max-content; padding: .2rem 0; }
+.filters-more { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; margin-top: .5rem; }
+.filters-more > * { min-width: 0; }
+.filters-more input, .filters-more select { width: 100%; }
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
+.topbar :focus-visible { outline-color: #ffd166; }
 .filters .buttons { display: flex; gap: .5rem; }
 .summary-line { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; margin: .75rem 0; color: var(--muted); font-size: .85rem; }
 
-.traces { background: var(--card); border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
-.trace-head, .trace > summary { display: grid; gap: .5rem;
-  grid-template-columns: 1.2rem minmax(0, 1.3fr) minmax(0, .8fr) minmax(0, .6fr) minmax(0, 1.2fr) minmax(0, 1fr) 5.5rem minmax(0, .9fr) 11.5rem 5.5rem;
-  padding: .5rem .75rem; align-items: center; }
-.trace-head { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); border-bottom: 1px solid var(--line); background: #fafbfd; }
-.trace { border-bottom: 1px solid var(--line); }
-.trace:last-child { border-bottom: 0; }
-.trace > summary { cursor: pointer; list-style: none; }
-.trace > summary::-webkit-details-marker { display: none; }
-.trace > summary::before { content: "\\25B8"; color: var(--muted); }
-.trace[open] > summary::before { content: "\\25BE"; }
-.trace[open] > summary { background: #f2f6fc; }
-.trace > summary > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.trace > summary .label { display: none; }
-.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .35rem 1.5rem; margin: 0; padding: .75rem 1rem 1rem 2.5rem; background: #fbfcfe; }
+.table-wrap { background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+table.traces { width: 100%; border-collapse: collapse; table-layout: fixed; }
+table.traces th, table.traces td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; font-size: .88rem; }
+table.traces tbody tr:last-child td { border-bottom: 0; }
+table.traces th { font-size: .72rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfd; font-weight: 600; }
+/* Fixed layout: the header cells' widths are the columns' widths. */
+table.traces th.c-name { width: 15%; } table.traces th.c-rtype { width: 8%; } table.traces th.c-svc { width: 6%; }
+table.traces th.c-rid { width: 14%; } table.traces th.c-rname { width: 12%; } table.traces th.c-rating { width: 7.5rem; }
+table.traces th.c-user { width: 9%; } table.traces th.c-ip { width: 9%; } table.traces th.c-time { width: 10.5rem; } table.traces th.c-op { width: 6rem; }
+table.traces td.cut { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+table.traces td:not(.c-name) { overflow-wrap: anywhere; }
+table.traces tr:has(details[open]) td { background: #f2f6fc; }
+table.traces details > summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
+table.traces details[open] > summary { margin-bottom: .35rem; }
+.c-time time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.none { color: var(--muted); }
+.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: .35rem 1.25rem; margin: 0; padding: .6rem .75rem; background: #fbfcfe; border: 1px solid var(--line); border-radius: 4px; }
+/* Open, a row's fields span the whole row under its one-line cells (the name cell lets them overflow). */
+table.traces details[open] > .fields { position: relative; z-index: 1; width: calc(min(100vw, 1400px) - 3.5rem); }
 .fields div { min-width: 0; }
-.fields dt { font-size: .75rem; color: var(--muted); }
-.fields dd { margin: 0; overflow-wrap: anywhere; }
+.fields dt { font-size: .72rem; color: var(--muted); }
+.fields dd { margin: 0; overflow-wrap: anywhere; font-weight: 400; }
+.hint { color: var(--muted); font-size: .85rem; max-width: 60rem; margin-left: auto; margin-right: auto; }
+.empty .actions { justify-content: center; }
 
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: 999px; font-size: .78rem; font-weight: 600; }
 .badge.normal, .badge.enabled { background: var(--ok-bg); color: var(--ok); }
@@ -86,6 +102,29 @@ textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .pager { display: flex; gap: .5rem; align-items: center; justify-content: flex-end; margin-top: .75rem; }
 .pager .disabled { color: var(--muted); border-style: dashed; cursor: default; }
 
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .5rem 1.5rem; margin: 0 0 .75rem; }
+.facts div { min-width: 0; }
+.facts dt { font-size: .75rem; color: var(--muted); }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.sub-inline { color: var(--muted); }
+.chart { padding: .6rem .75rem .4rem; margin: 0 0 .75rem; }
+.chart figcaption { display: flex; flex-wrap: wrap; gap: .25rem 1rem; justify-content: space-between; font-size: .85rem; color: var(--muted); margin-bottom: .35rem; }
+.chart .sub { margin: 0 0 .35rem; font-size: .8rem; }
+.chart svg { display: block; width: 100%; height: 96px; background: #fafbfd; border-bottom: 1px solid var(--line); }
+.chart rect.hit { fill: transparent; }
+.chart a:hover rect.hit, .chart a:focus rect.hit { fill: #e3ebf8; }
+.chart a:focus { outline: none; }
+.chart a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
+.chart rect.normal, .chart .key.normal::before { fill: #5aa872; background: #5aa872; }
+.chart rect.warning, .chart .key.warning::before { fill: #e09a2c; background: #e09a2c; }
+.chart rect.incident, .chart .key.incident::before { fill: #c8453c; background: #c8453c; }
+.chart a.partial rect { opacity: .45; }
+.chart .legend { display: flex; gap: .75rem; }
+.chart .key::before { content: ""; display: inline-block; width: .7rem; height: .7rem; margin-right: .3rem; border-radius: 2px; vertical-align: -1px; }
+.chart .axis { display: flex; justify-content: space-between; font-size: .75rem; color: var(--muted); font-variant-numeric: tabular-nums; }
+.skip { position: absolute; left: -9999px; }
+.skip:focus { position: static; display: inline-block; margin-bottom: .25rem; }
+pre.json:focus-visible { outline-offset: 0; }
 pre.json { background: #0f1726; color: #e6edf7; padding: 1rem; border-radius: 6px; overflow: auto; max-height: 75vh; white-space: pre-wrap; overflow-wrap: anywhere; }
 
 table.list { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
@@ -105,16 +144,25 @@ table.list td .actions { flex-wrap: nowrap; }
   .filters { grid-template-columns: 1fr 1fr; }
   .filters .search { grid-column: 1 / -1; }
   .filters .buttons { grid-column: 1 / -1; }
-  .trace-head { display: none; }
-  .trace > summary { grid-template-columns: 1rem minmax(0, 1fr) auto; gap: .15rem .5rem; }
-  .trace > summary > span { grid-column: 2 / 3; font-size: .85rem; }
-  .trace > summary > .c-name { font-weight: 600; font-size: .95rem; }
-  .trace > summary > .c-rating { grid-column: 3; grid-row: 1; }
-  .trace > summary > .c-op { grid-column: 3; grid-row: 2; }
-  .trace > summary > .c-time { grid-column: 2 / 4; color: var(--muted); }
-  .trace > summary .label { display: inline; color: var(--muted); }
-  .trace > summary > .c-rtype, .trace > summary > .c-svc { display: inline; }
-  .fields { padding-left: 1rem; grid-template-columns: 1fr; }
+  .filters .search { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  .filters .search > label:last-child { grid-column: 1 / -1; }
+  .filters-more { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  /* A trace is a compact card of three lines: name and status; resource and View Trace; who, where, when. */
+  table.traces, table.traces tbody { display: block; }
+  table.traces thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.traces tr { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) auto; column-gap: .6rem; row-gap: .05rem;
+    grid-template-areas: "name name rating" "rname rname op" "user ip time"; padding: .4rem .6rem; border-bottom: 1px solid var(--line); }
+  table.traces tbody tr:last-child { border-bottom: 0; }
+  table.traces td { display: block; padding: 0; border: 0; width: auto; font-size: .82rem; min-width: 0; }
+  table.traces td.c-name { grid-area: name; font-size: .92rem; }
+  table.traces td.c-rating { grid-area: rating; width: auto; text-align: right; }
+  table.traces td.c-rname { grid-area: rname; }
+  table.traces td.c-op { grid-area: op; width: auto; text-align: right; }
+  table.traces td.c-user { grid-area: user; }
+  table.traces td.c-ip { grid-area: ip; }
+  table.traces td.c-time { grid-area: time; color: var(--muted); width: auto; }
+  table.traces td.c-rtype, table.traces td.c-svc, table.traces td.c-rid { display: none; }
+  table.traces details[open] > .fields { width: auto; }
   table.list thead { display: none; }
   table.list, table.list tbody, table.list tr, table.list td { display: block; width: 100%; }
   table.list tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
@@ -124,9 +172,4 @@ table.list td .actions { flex-wrap: nowrap; }
 }
 `;
 
-/** A short content hash for the stylesheet URL, so browsers may cache it for good. */
-export const CONSOLE_CSS_VERSION = (() => {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < CONSOLE_CSS.length; i++) hash = Math.imul(hash ^ CONSOLE_CSS.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16);
-})();
+export const CONSOLE_CSS_VERSION = assetVersion(CONSOLE_CSS);

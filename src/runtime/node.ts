@@ -11,15 +11,17 @@ import type { BucketStore } from '../transfer/bucket';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 import { createFsBucketStore, sweepStaleTemporaryFiles } from './fs-bucket';
 import { migrateDb, openNodeDb } from './node-db';
+import { nodeServerSecret } from './node-secret';
 import { startJobScheduler } from './scheduler';
 
 /** The Node dependencies for a configuration: embedded or remote libSQL, S3 or folder buckets. */
-export async function buildNodeDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const db = overrides.db ?? (await openNodeDb(config));
+export async function buildNodeDeps(settings: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+  const db = overrides.db ?? (await openNodeDb(settings));
   const repaired = await migrateDb(db);
   const logger = overrides.logger ?? consoleLogger;
   if (repaired > 0)
     logger.warn('repaired stored traces holding invalid UTF-8 (U+FFFD now)', { rows: repaired });
+  const config = { ...settings, CTS_SECRET: nodeServerSecret(settings) };
   return {
     db,
     config,
@@ -128,8 +130,12 @@ export async function startNodeServer(
   deps.logger.info('Cloud Trace Service listening', { url, projectId: boot.project.id });
   if (boot.generatedKey) {
     // Printed once, on the first start only: the key is stored as a hash and cannot be shown again.
+    const pair = boot.generatedKey.accessKey;
     console.log(
       `\nFirst start: created project ${boot.project.id} with an admin API key (shown only now):\n\n  ${boot.generatedKey.token}\n\n` +
+        (pair
+          ? `The same key for AK/SK-signing tools (the CTS SDKs):\n  access key id: ${pair.id}\n  secret access key: ${pair.secret}\n\n`
+          : '') +
         `Try: curl -H "X-Auth-Token: <key>" ${url}/v3/${boot.project.id}/traces\n`,
     );
   }

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
   findActiveKeyByHash,
+  findActiveKeyById,
   findProject,
   insertApiKey,
   insertProject,
@@ -13,6 +14,8 @@ import type { Role } from '../../store/schema/projects';
 import { randomHex, sha256Hex } from '../crypto';
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
+import { accessKeyIdOf, keyIdOfAccessKey, secretAccessKeyOf } from './access-keys';
+import { cachedPrincipal, forgetKey, rememberPrincipal } from './key-cache';
 
 export const PROJECT_ID = /^[0-9a-f]{32}$/;
 export const ROLES = ['reporter', 'reader', 'admin'] as const satisfies readonly Role[];
@@ -31,6 +34,8 @@ export interface Principal {
   projectId: string;
   domainId: string;
   role: Role;
+  /** The access key id when the request was signed with AK/SK (recorded in audit traces). */
+  accessKeyId?: string;
 }
 
 export interface CreatedKey {
@@ -40,9 +45,11 @@ export interface CreatedKey {
   name: string;
   /** The secret; shown once, never stored. */
   token: string;
+  /** The key as an AK/SK pair; absent when the server has no `CTS_SECRET` to derive the SK from. */
+  accessKey?: { id: string; secret: string };
 }
 
-type ProjectDeps = Pick<Deps, 'db' | 'clock'>;
+type ProjectDeps = Pick<Deps, 'db' | 'clock'> & { config?: Pick<Deps['config'], 'CTS_SECRET'> };
 
 /** The row a new project's `system` management tracker starts as (enabled, no transfer). */
 export function newSystemTracker(projectId: string, now: number): typeof trackers.$inferInsert {
@@ -100,7 +107,11 @@ export async function createApiKey(
     createdAt: deps.clock(),
   };
   await insertApiKey(deps.db, key);
-  return { id: key.id, projectId: key.projectId, role: key.role, name: key.name, token };
+  const serverSecret = deps.config?.CTS_SECRET;
+  const accessKey = serverSecret
+    ? { id: accessKeyIdOf(key.id), secret: await secretAccessKeyOf(serverSecret, key.id) }
+    : undefined;
+  return { id: key.id, projectId: key.projectId, role: key.role, name: key.name, token, accessKey };
 }
 
 export async function listApiKeys(deps: Pick<Deps, 'db'>, projectId: string) {
@@ -109,10 +120,30 @@ export async function listApiKeys(deps: Pick<Deps, 'db'>, projectId: string) {
 
 /** Revokes a key; returns false when the project has no such active key. */
 export async function revokeApiKey(deps: ProjectDeps, projectId: string, keyId: string): Promise<boolean> {
-  return markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
+  const revoked = await markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
+  forgetKey(deps.db, keyId);
+  return revoked;
 }
 
-/** The principal a token stands for, or undefined when it is unknown or revoked. */
-export async function authenticate(deps: Pick<Deps, 'db'>, token: string): Promise<Principal | undefined> {
-  return findActiveKeyByHash(deps.db, await sha256Hex(token));
+/** The principal of an access key id, or undefined when it names no active key. */
+export async function principalOfAccessKey(
+  deps: Pick<Deps, 'db'>,
+  accessKeyId: string,
+): Promise<Principal | undefined> {
+  const keyId = keyIdOfAccessKey(accessKeyId);
+  const row = keyId === undefined ? undefined : await findActiveKeyById(deps.db, keyId);
+  return row && { ...row, accessKeyId };
+}
+
+/**
+ * The principal a token stands for, or undefined when it is unknown or revoked (revoked in
+ * another process: within `KEY_TTL_MS`, see key-cache.ts).
+ */
+export async function authenticate(deps: ProjectDeps, token: string): Promise<Principal | undefined> {
+  const now = deps.clock();
+  const cached = cachedPrincipal(deps.db, token, now);
+  if (cached) return cached;
+  const principal = await findActiveKeyByHash(deps.db, await sha256Hex(token));
+  if (principal) rememberPrincipal(deps.db, token, principal, now);
+  return principal;
 }

@@ -24,6 +24,8 @@ export function auditUser(principal: Principal) {
     id: fitText(principal.keyId, 128),
     name: fitText(principal.keyName, 256),
     domain: { id: fitText(principal.domainId, 128) },
+    // Calls signed with AK/SK say which access key made them, as CTS records it.
+    ...(principal.accessKeyId ? { access_key_id: fitText(principal.accessKeyId, 128) } : {}),
   };
 }
 
