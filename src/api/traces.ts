@@ -77,6 +77,7 @@ const TracePageSchema = z
 const reportRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/traces',
+  operationId: 'ReportTraces',
   tags: ['Traces'],
   summary: 'Report traces (1-1000 per call)',
   description:
@@ -101,7 +102,6 @@ const reportRoute = createRoute({
         },
       },
     },
-    413: errorResponses[400],
     ...errorResponses,
   },
 });
@@ -109,6 +109,7 @@ const reportRoute = createRoute({
 const listRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/traces',
+  operationId: 'ListTraces',
   tags: ['Traces'],
   summary: 'Query traces of the last 7 days, newest first',
   description:
