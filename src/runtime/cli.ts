@@ -12,6 +12,7 @@ import {
 import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
 import { ARCHIVE_USAGE, archiveQueryCommand, FILTER_FLAGS } from './archive-command';
+import { recordCliAudit } from './cli-audit';
 import { buildNodeDeps } from './node';
 import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
 
@@ -125,6 +126,14 @@ const commands: Record<string, Command> = {
       role: role as Role,
       name: flags.name as string | undefined,
     });
+    await recordCliAudit(d, key.projectId, {
+      traceName: 'createKey',
+      resourceType: 'key',
+      resourceId: key.id,
+      resourceName: key.name,
+      response: { id: key.id, role: key.role, name: key.name },
+      code: 201,
+    });
     console.log(
       `Created ${key.role} key ${key.id} for project ${key.projectId}. Keep it safe, it is shown only now:\n${key.token}`,
     );
@@ -170,7 +179,16 @@ const commands: Record<string, Command> = {
   },
   async 'keys revoke'(flags) {
     const d = await deps();
-    const done = await revokeApiKey(d, need(flags, 'project'), need(flags, 'key'));
+    const [project, keyId] = [need(flags, 'project'), need(flags, 'key')];
+    const name = (await listApiKeys(d, project)).find((k) => k.id === keyId)?.name;
+    const done = await revokeApiKey(d, project, keyId);
+    await recordCliAudit(d, project, {
+      traceName: 'revokeKey',
+      resourceType: 'key',
+      resourceId: keyId,
+      resourceName: name,
+      ...(done ? { code: 200 } : { rating: 'warning', code: 404 }),
+    });
     console.log(done ? 'Revoked.' : 'No such active key.');
     return done ? 0 : 1;
   },

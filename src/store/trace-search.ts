@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db';
 import { SLOT_MS, slotOf, traces } from './schema/traces';
@@ -28,10 +28,12 @@ const slotted = (column: SQLiteColumn, index: string): FilterIndex => ({ column,
  */
 export const FILTERS = {
   request_id: slotted(traces.requestId, 'traces_request_id_slot'),
+  access_key_id: slotted(traces.accessKeyId, 'traces_access_key_id_slot'),
   resource_id: slotted(traces.resourceId, 'traces_resource_id_slot'),
   resource_name: slotted(traces.resourceName, 'traces_resource_name_slot'),
   source_ip: slotted(traces.sourceIp, 'traces_source_ip_slot'),
   user: slotted(traces.userName, 'traces_user_slot'),
+  enterprise_project_id: slotted(traces.enterpriseProjectId, 'traces_enterprise_project_slot'),
   trace_name: slotted(traces.traceName, 'traces_trace_name_slot'),
   resource_type: plain(traces.resourceType, 'traces_resource_type_time'),
   code: plain(traces.code, 'traces_code_time'),
@@ -53,6 +55,11 @@ export interface TraceFilter {
   equals: Partial<Record<FilterName, string | string[]>>;
   /** Values that start with these (walked through the same index as the exact value). */
   prefixes?: Partial<Record<PrefixFilter, string>>;
+  /**
+   * Traces of every tracker but this one (`trace_type=data`: all data trackers). Checked on the
+   * rows the driving index yields: with no other filter that is the project's time index.
+   */
+  notTracker?: string;
 }
 
 /** Filters that can match a prefix: the slotted index holds the value, so a prefix is a range of it. */
@@ -127,8 +134,10 @@ export async function selectTraces(db: Db, filter: TraceFilter, limit: number): 
   return query ? db.all<TraceJsonRow>(query) : [];
 }
 
-/** The statement of `selectTraces` (exported for EXPLAIN QUERY PLAN checks); none for an empty window. */
-export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undefined {
+/** The conditions of a filter and the index that drives them; none for an empty window. */
+function matching(
+  filter: TraceFilter,
+): { from: number; to: number; where: SQL; driver?: FilterIndex } | undefined {
   const to = filter.after ? Math.min(filter.to, filter.after.time) : filter.to;
   if (to < filter.from) return undefined;
   const conditions: SQL[] = [
@@ -140,6 +149,7 @@ export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undef
     const { time, seq } = filter.after;
     conditions.push(or(lt(traces.time, time), and(eq(traces.time, time), lt(traces.seq, seq)))!);
   }
+  if (filter.notTracker !== undefined) conditions.push(ne(traces.trackerName, filter.notTracker));
   let driver: FilterIndex | undefined;
   for (const [name, spec] of Object.entries(FILTERS) as Array<[FilterName, FilterIndex]>) {
     const parts = condition(spec.column, filter.equals[name], filter.prefixes?.[name as PrefixFilter]);
@@ -147,20 +157,44 @@ export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undef
     driver ??= spec;
     conditions.push(...parts);
   }
-  const where = and(...conditions);
+  return { from: filter.from, to, where: and(...conditions)!, driver };
+}
+
+/**
+ * The `seq`s of the newest `limit` matches, through covering index scans: slot steps newest
+ * first for a slotted driver (index entries end with time and seq), one scan otherwise.
+ */
+function newestSeqs(m: NonNullable<ReturnType<typeof matching>>, limit: number): SQL {
+  const { driver, where } = m;
   if (!driver?.slotted) {
-    return sql`select ${selectList} from ${indexed(driver?.index ?? 'traces_project_time')}
+    return sql`select ${traces.seq} from ${indexed(driver?.index ?? 'traces_project_time')}
         where ${where} order by ${newestFirst} limit ${limit}`;
   }
-  // Covering index scans pick the seqs of the page (index entries end with time and seq), slot
-  // steps newest first; only the rows of the page are then read from the table.
-  const arms = slotSteps(filter.from, to).map(
+  const arms = slotSteps(m.from, m.to).map(
     (slots) =>
       sql`select * from (select ${traces.seq} from ${indexed(driver.index)}
           where ${where} and ${slotOf(traces.time)} in (select value from json_each(${JSON.stringify(slots)}))
           order by ${newestFirst} limit ${limit})`,
   );
+  return sql`${sql.join(arms, sql` union all `)} limit ${limit}`;
+}
+
+/** The `seq`s of the newest `limit` traces matching the filter (for counts over a result); none for an empty window. */
+export function newestSeqsSql(filter: TraceFilter, limit: number): SQL | undefined {
+  const m = matching(filter);
+  return m && newestSeqs(m, limit);
+}
+
+/** The statement of `selectTraces` (exported for EXPLAIN QUERY PLAN checks); none for an empty window. */
+export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undefined {
+  const m = matching(filter);
+  if (!m) return undefined;
+  if (!m.driver?.slotted) {
+    return sql`select ${selectList} from ${indexed(m.driver?.index ?? 'traces_project_time')}
+        where ${m.where} order by ${newestFirst} limit ${limit}`;
+  }
+  // Covering index scans pick the seqs of the page; only the rows of the page are then read.
   return sql`select ${selectList} from ${traces}
-      where ${traces.seq} in (${sql.join(arms, sql` union all `)} limit ${limit})
+      where ${traces.seq} in (${newestSeqs(m, limit)})
       order by ${newestFirst}`;
 }
