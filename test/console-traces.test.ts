@@ -470,7 +470,11 @@ describe('CSV export', () => {
     const client = await signIn(env, env.keys.reader);
     const rows = await exportCsv(client, { service_type: 'ECS', range: '1h' });
     expect(rows.map((r) => r.trace_id)).toEqual(['f1', 'f2', 'f3']);
-    expect(Object.keys(rows[0]!)).toHaveLength(21);
+    const page = await (await client.get('/console/traces?service_type=ECS')).text();
+    expect(page).toContain('Export CSV holds all 3 traces of this result.');
+    expect(Object.keys(rows[0]!)).toHaveLength(23);
+    expect(rows[0]).toMatchObject({ 'user.name': "'+1", 'user.id': '' });
+    expect(rows[1]).toMatchObject({ 'user.name': 'alice', 'user.id': 'u1' });
     expect(rows[0]).toMatchObject({
       resource_name: `'=HYPERLINK("http://evil","x")`,
       service_type: 'ECS',
@@ -495,7 +499,14 @@ describe('CSV export', () => {
     const batch = Array.from({ length: 5003 }, (_, i) => ({ trace_id: `n${i}`, time: now - 1000 - i }));
     await store(...batch);
     const client = await signIn(env, env.keys.reader);
-    const rows = await exportCsv(client, { m: 'n100' } as Record<string, string>);
+    const page = await (await client.get('/console/traces')).text();
+    expect(page).toContain('This result has 5,003 traces: Export CSV holds the newest 5,000');
+    expect(page).toContain('Accept: application/x-ndjson');
+    expect(page).toMatch(new RegExp(`/v3/${env.projectId}/traces\\?from=\\d+&amp;to=\\d+&#39;`));
+    const res = await client.post('/console/traces/export', { m: 'n100' });
+    expect(res.headers.get('content-disposition')).toMatch(/filename="traces-[0-9a-f]{32}-newest-5000-.*Z\.csv"/);
+    expect(res.headers.get('x-cts-export')).toBe('rows=5000; truncated=true');
+    const rows = parse(await res.text(), { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(5000);
     expect(rows[0]!.trace_id).toBe('n0');
     expect(rows.at(-1)!.trace_id).toBe('n4999');

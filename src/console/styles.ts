@@ -107,6 +107,9 @@ table.traces details[open] > .fields { position: relative; z-index: 1; width: ca
 .facts dt { font-size: .75rem; color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .sub-inline { color: var(--muted); }
+.export-note { font-size: .8rem; color: var(--muted); margin: -.4rem 0 .6rem; }
+.export-note p { margin: 0 0 .25rem; }
+.export-note code { display: block; background: #eef2f8; padding: .3rem .5rem; border-radius: 4px; color: var(--fg); }
 .chart { padding: .6rem .75rem .4rem; margin: 0 0 .75rem; }
 .chart figcaption { display: flex; flex-wrap: wrap; gap: .25rem 1rem; justify-content: space-between; font-size: .85rem; color: var(--muted); margin-bottom: .35rem; }
 .chart .sub { margin: 0 0 .35rem; font-size: .8rem; }
