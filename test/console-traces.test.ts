@@ -504,7 +504,9 @@ describe('CSV export', () => {
     expect(page).toContain('Accept: application/x-ndjson');
     expect(page).toMatch(new RegExp(`/v3/${env.projectId}/traces\\?from=\\d+&amp;to=\\d+&#39;`));
     const res = await client.post('/console/traces/export', { m: 'n100' });
-    expect(res.headers.get('content-disposition')).toMatch(/filename="traces-[0-9a-f]{32}-newest-5000-.*Z\.csv"/);
+    expect(res.headers.get('content-disposition')).toMatch(
+      /filename="traces-[0-9a-f]{32}-newest-5000-.*Z\.csv"/,
+    );
     expect(res.headers.get('x-cts-export')).toBe('rows=5000; truncated=true');
     const rows = parse(await res.text(), { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(5000);

@@ -115,9 +115,9 @@ table.traces details[open] > .fields { position: relative; z-index: 1; width: ca
 .chart .sub { margin: 0 0 .35rem; font-size: .8rem; }
 .chart svg { display: block; width: 100%; height: 96px; background: #fafbfd; border-bottom: 1px solid var(--line); }
 .chart rect.hit { fill: transparent; }
-.chart a:hover rect.hit, .chart a:focus rect.hit { fill: #e3ebf8; }
-.chart a:focus { outline: none; }
-.chart a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
+.chart svg a:hover rect.hit, .chart svg a:focus rect.hit { fill: #e3ebf8; }
+.chart svg a:focus { outline: none; }
+.chart svg a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
 .chart rect.normal, .chart .key.normal::before { fill: #5aa872; background: #5aa872; }
 .chart rect.warning, .chart .key.warning::before { fill: #e09a2c; background: #e09a2c; }
 .chart rect.incident, .chart .key.incident::before { fill: #c8453c; background: #c8453c; }

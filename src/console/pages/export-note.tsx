@@ -23,7 +23,8 @@ export function ExportNote({
   const { normal, warning, incident } = histogram?.totals ?? { normal: 0, warning: 0, incident: 0 };
   const total = normal + warning + incident;
   const known = histogram !== undefined && histogram.countedFrom === undefined;
-  if (filters.trace_id || (known && total <= MAX_EXPORT_ROWS)) {
+  if (filters.trace_id || (known && total === 0)) return null;
+  if (known && total <= MAX_EXPORT_ROWS) {
     return (
       <p class="export-note">
         Export CSV holds {known ? `all ${n(total)} traces` : 'the trace'} of this result.
