@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { traceHistogram } from '../src/domain/traces/histogram';
 import { recordTraces } from '../src/domain/traces/record';
 import type { ReportedTrace } from '../src/domain/traces/schema';
+import { refreshHourCounts } from '../src/store/trace-histogram';
 import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
 import { type ConsoleClient, signIn } from './helpers/console';
 
@@ -351,6 +352,52 @@ describe('histogram', () => {
     expect(all.totals.normal).toBe(6);
     expect(all.width).toBe(minute);
     expect(all.bars.length).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe('histogram from hourly counts', () => {
+  const hour = 3_600_000;
+  const week = async (query: Parameters<typeof traceHistogram>[2]) =>
+    traceHistogram(env.deps, env.projectId, query);
+
+  it('draws a wide unfiltered window from hourly counts it keeps up to date, never counting a trace twice', async () => {
+    const now = env.clock();
+    await store(
+      { trace_id: 'w1', time: now - 30 * hour },
+      { trace_id: 'w2', time: now - 30 * hour + 1000, trace_rating: 'incident' },
+      { trace_id: 'w3', time: now - 2 * hour },
+    );
+    const first = await week({ limit: 10, from: now - 3 * 24 * hour });
+    expect(first.width).toBe(hour);
+    expect(first.countedFrom).toBeUndefined();
+    expect(first.totals).toEqual({ normal: 2, warning: 0, incident: 1 });
+    const bar = first.bars.find((b) => b.start <= now - 30 * hour && now - 30 * hour < b.end)!;
+    expect(bar).toMatchObject({ normal: 1, incident: 1 });
+
+    // Traces stored since are added once, even by concurrent refreshes (their own and the page's).
+    await store(
+      { trace_id: 'w4', time: now - 50 * hour, trace_rating: 'warning' },
+      { trace_id: 'w5', time: now - hour },
+    );
+    await Promise.all([
+      refreshHourCounts(env.deps.db, env.projectId, 100),
+      refreshHourCounts(env.deps.db, env.projectId, 100),
+    ]);
+    const second = await week({ limit: 10, from: now - 3 * 24 * hour });
+    expect(second.totals).toEqual({ normal: 3, warning: 1, incident: 1 });
+    expect((await week({ limit: 10, from: now - 3 * 24 * hour, trace_rating: 'warning' })).totals).toEqual({
+      normal: 0,
+      warning: 1,
+      incident: 0,
+    });
+    // A batch smaller than what is new catches up over several requests.
+    await store(...Array.from({ length: 5 }, (_, i) => ({ trace_id: `b${i}`, time: now - 20 * hour - i })));
+    expect(await refreshHourCounts(env.deps.db, env.projectId, 2)).toBe(false);
+    expect((await week({ limit: 10, from: now - 3 * 24 * hour })).totals.normal).toBe(8);
+    // Filtered, the window is counted over the indexes instead.
+    const filtered = await week({ limit: 10, from: now - 3 * 24 * hour, users: ['alice'] });
+    expect(filtered.width).toBe(hour);
+    expect(filtered.totals).toEqual({ normal: 8, warning: 1, incident: 1 });
   });
 });
 
