@@ -7,6 +7,7 @@ export default defineConfig({
     './src/store/schema/projects.ts',
     './src/store/schema/trackers.ts',
     './src/store/schema/notifications.ts',
+    './src/store/schema/maintenance.ts',
   ],
   out: './drizzle',
   dbCredentials: { url: process.env.CTS_DATABASE_URL ?? 'file:./data/cts.db' },

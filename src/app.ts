@@ -1,13 +1,16 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { bucketCheckRoutes } from './api/bucket-check';
+import { catalogRoutes } from './api/catalog';
 import { digestKeyRoutes } from './api/digest-keys';
-import { type AppEnv, errorJson, handleError, validationHook } from './api/http';
+import { type AppEnv, errorJson, handleError, limitBody, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
 import { notificationRoutes } from './api/notifications';
 import { depsForRequest } from './api/request-deps';
+import { tagRoutes } from './api/tags';
 import { topicRoutes } from './api/topics';
-import { traceRoutes } from './api/traces';
+import { MAX_BODY_BYTES as REPORT_BODY_BYTES, traceRoutes } from './api/traces';
 import { trackerRoutes } from './api/trackers';
 import { createConsole } from './console';
 import type { Deps } from './domain/deps';
@@ -16,12 +19,15 @@ import { CtsError } from './domain/errors';
 /** The one Hono app (API, console, OpenAPI document), the same on every runtime. */
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(requestId({ headerName: 'X-Request-Id' }));
+  // A client's id longer than a trace's request_id (128) is replaced by a generated one.
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }));
   app.use(async (c, next) => {
     c.set('deps', depsForRequest(deps, c));
     await next();
   });
   app.use(secureHeaders());
+  // A backstop for any body a route does not bound itself (console forms, a DELETE with a body).
+  app.use(limitBody(REPORT_BODY_BYTES));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'AuthToken', {
     type: 'apiKey',
@@ -45,6 +51,9 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.route('/', digestKeyRoutes);
   app.route('/', notificationRoutes);
   app.route('/', topicRoutes);
+  app.route('/', catalogRoutes);
+  app.route('/', bucketCheckRoutes);
+  app.route('/', tagRoutes);
   app.route('/', metaRoutes);
 
   app.notFound((c) =>

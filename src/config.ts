@@ -1,10 +1,24 @@
 import { z } from 'zod';
+import { canonicalCidr } from './api/client-ip';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const projectId = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Comma-separated IPv4/IPv6 CIDRs (or single addresses), as canonical CIDR strings. */
+const cidrList = z.string().transform((value, ctx) => {
+  const cidrs: string[] = [];
+  for (const entry of value.split(',').filter((part) => part.trim() !== '')) {
+    try {
+      cidrs.push(canonicalCidr(entry));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }
+  return cidrs;
+});
 
 /**
  * Configuration from environment variables (Node) or bindings (Worker), parsed once at the
@@ -27,6 +41,11 @@ export const ConfigSchema = z.object({
     .default('local-1'),
   CTS_RETENTION_DAYS: int(1, 3650).default(7),
   CTS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Server secret the AK/SK secret keys are derived from (docs/adr/0003-access-keys.md). The Node
+   * server generates one in the data directory when unset; a Worker needs it as a secret.
+   */
+  CTS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CTS_PROJECT_ID: projectId.optional(),
   CTS_S3_ENDPOINT: z.url().optional(),
   CTS_S3_REGION: z.string().min(1).default('us-east-1'),
@@ -44,6 +63,11 @@ export const ConfigSchema = z.object({
   CTS_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   /** Whether webhook URLs may name loopback/private IP addresses (link-local never). */
   CTS_WEBHOOK_ALLOW_PRIVATE: bool.default(true),
+  /**
+   * Proxies whose forwarding headers (X-Forwarded-For, X-Real-IP, CF-Connecting-IP) are believed
+   * when they are the TCP peer (see api/client-ip.ts). Empty: the peer is the client.
+   */
+  CTS_TRUSTED_PROXIES: cidrList.default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -115,7 +115,7 @@ async function signIn(page: Page, key: string) {
 
 const rowIds = (page: Page) =>
   page
-    .locator('details.trace a', { hasText: 'View Trace' })
+    .locator('table.traces a', { hasText: 'View Trace' })
     .evaluateAll((links) =>
       links.map((a) =>
         decodeURIComponent(new URL((a as HTMLAnchorElement).href).pathname.split('/').pop() ?? ''),
@@ -132,9 +132,9 @@ describe('console in a real browser', () => {
     await signIn(page, ADMIN_TOKEN);
     await expect.poll(() => rowIds(page)).toContain('xss');
     // The stored payload is shown as text, and nothing ran.
-    expect(await page.locator('details.trace', { hasText: 'IAM' }).locator('.c-rname').textContent()).toBe(
-      `Resource name: ${XSS}`,
-    );
+    expect(
+      await page.locator('table.traces tr', { hasText: 'IAM' }).locator('td.c-rname').textContent(),
+    ).toBe(XSS);
     expect(await page.locator('main script, main img').count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'trace-list-1280.png'), fullPage: true });
 
@@ -168,7 +168,7 @@ describe('console in a real browser', () => {
     expect(await rowIds(page)).toEqual(first);
 
     // Expand a row (no script: <details>), then View Trace.
-    const row = page.locator('details.trace').first();
+    const row = page.locator('table.traces tbody tr').first();
     await row.locator('summary').click();
     expect(await row.locator('dl.fields').isVisible()).toBe(true);
     expect(await row.locator('dl.fields').textContent()).toContain('198.51.100.7');

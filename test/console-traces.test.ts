@@ -24,9 +24,12 @@ async function store(...overrides: Array<Record<string, unknown>>) {
 
 describe('Trace List', () => {
   it('shows the last hour newest first, with a clear empty state', async () => {
+    // Signed in more than an hour ago: the sign-in's own record (issue 13) is not in the last hour.
+    env.clock.advance(-61 * minute);
     const reader = await signIn(env, env.keys.reader);
+    env.clock.advance(61 * minute);
     const empty = await (await reader.get('/console/traces')).text();
-    expect(empty).toContain('No traces in the last hour — widen the range.');
+    expect(empty).toContain('No traces in the last 1 hour — widen the range.');
     expect(empty).toContain('href="/console/traces?range=7d"');
 
     const now = env.clock();
@@ -38,14 +41,12 @@ describe('Trace List', () => {
     const html = await (await reader.get('/console/traces')).text();
     const shown = [...html.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1]);
     expect(shown).toEqual(['newer', 'older']);
-    expect(html).toContain('<details class="trace">');
+    expect(html).toContain('<table class="traces">');
     expect(html).not.toContain('No traces');
     const week = await (await reader.get('/console/traces?range=7d')).text();
-    expect([...week.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1])).toEqual([
-      'newer',
-      'older',
-      'old',
-    ]);
+    const weekIds = [...week.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1]);
+    expect(weekIds).toEqual(['newer', 'older', expect.any(String), 'old']); // the sign-in, 61 min ago
+    expect(week).toContain('login');
   });
 
   it('filters by service, operator, status, search field and trace id, and keeps them in the links', async () => {
@@ -99,6 +100,82 @@ describe('Trace List', () => {
     );
     // The export form carries the filters (not the page markers).
     expect(html).toMatch(/<input type="hidden" name="service_type" value="ECS"\/>/);
+  });
+
+  it('filters by source IP, several operators, code, request ID, tracker and trace type, combined', async () => {
+    const now = env.clock();
+    await store(
+      { trace_id: 'a', time: now - minute, source_ip: '203.0.113.9', user: { name: 'alice' }, code: '403' },
+      {
+        trace_id: 'b',
+        time: now - 2 * minute,
+        source_ip: '203.0.113.9',
+        user: { name: 'bob' },
+        request_id: 'rq-1',
+      },
+      { trace_id: 'c', time: now - 3 * minute, source_ip: '198.51.100.7', user: { name: 'carol' } },
+      { trace_id: 'd', time: now - 4 * minute, user: { name: 'bob' }, tracker_name: 'data-1' },
+    );
+    const client = await signIn(env, env.keys.reader);
+    const ids = async (query: string) => {
+      const res = await client.get(`/console/traces?${query}`);
+      expect(res.status).toBe(200);
+      return [...(await res.text()).matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1]);
+    };
+    expect(await ids('source_ip=203.0.113.9')).toEqual(['a', 'b']);
+    expect(await ids('user=alice,%20carol')).toEqual(['a', 'c']);
+    expect(await ids('user=bob&source_ip=203.0.113.9')).toEqual(['b']);
+    expect(await ids('code=403')).toEqual(['a']);
+    expect(await ids('request_id=rq-1')).toEqual(['b']);
+    expect(await ids('tracker_name=data-1')).toEqual(['d']);
+    expect(await ids('trace_type=system')).toEqual(['a', 'b', 'c']);
+    expect(await ids('user=bob&trace_type=system')).toEqual(['b']);
+
+    // Source IP is a column, and operator, IP and resource ID link to everything they did.
+    const html = await (await client.get('/console/traces?range=1d')).text();
+    expect(html).toContain('<th scope="col" class="c-ip">Source IP</th>');
+    expect(html).toContain('href="/console/traces?source_ip=203.0.113.9&amp;range=1d"');
+    expect(html).toContain('href="/console/traces?user=bob&amp;range=1d"');
+    expect(await ids('user=a,b,c,d,e,f,g,h,i,j')).toEqual([]);
+    const tooMany = await client.get('/console/traces?user=a,b,c,d,e,f,g,h,i,j,k');
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.text()).toContain('Invalid filter user: at most 10 operators');
+  });
+
+  it('keeps only the set fields in the URL: a submitted form is redirected without its empty fields', async () => {
+    const client = await signIn(env, env.keys.reader);
+    const form =
+      'service_type=ECS&resource_type=&search_by=resource_id&match=exact&search=&user=+alice+,bob&trace_rating=&range=1h&source_ip=&code=&request_id=&tracker_name=&trace_type=&trace_id=&from=&to=&limit=20';
+    const res = await client.get(`/console/traces?${form}`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console/traces?service_type=ECS&user=alice%2Cbob');
+    // Already canonical, or not parseable: no redirect (a bad value is shown in the page).
+    expect((await client.get('/console/traces?service_type=ECS&user=alice%2Cbob')).status).toBe(200);
+    expect((await client.get('/console/traces?trace_rating=fatal&code=')).status).toBe(400);
+  });
+
+  it('says what an exact search looked for and offers a prefix search for resource IDs and names', async () => {
+    const now = env.clock();
+    await store(
+      { trace_id: 'p1', time: now - minute, resource_id: 'srv-prod-db-01' },
+      { trace_id: 'p2', time: now - 2 * minute, resource_id: 'srv-prod-db-02' },
+      { trace_id: 'p3', time: now - 3 * minute, resource_id: 'srv-test-db-01' },
+    );
+    const client = await signIn(env, env.keys.reader);
+    const empty = await (await client.get('/console/traces?search_by=resource_id&search=srv-prod')).text();
+    expect(empty).toContain('No traces in the last 1 hour where Resource ID is exactly “srv-prod”.');
+    expect(empty).toContain('Search is exact and case-sensitive.');
+    const prefixHref = '/console/traces?search_by=resource_id&amp;search=srv-prod&amp;match=prefix';
+    expect(empty).toContain(`href="${prefixHref}"`);
+    const found = await (await client.get(prefixHref.replaceAll('&amp;', '&'))).text();
+    expect([...found.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1])).toEqual(['p1', 'p2']);
+    // Trace names are exact only: the hint says so and offers no prefix link.
+    const names = await (await client.get('/console/traces?search_by=trace_name&search=create')).text();
+    expect(names).toContain('Only resource IDs and names can be searched by prefix.');
+    expect(names).not.toContain('match=prefix');
+    // A prefix asked for a field that has none is read as exact (and dropped from the URL).
+    const ignored = await client.get('/console/traces?search_by=trace_name&search=create&match=prefix');
+    expect(ignored.headers.get('location')).toBe('/console/traces?search_by=trace_name&search=create');
   });
 
   it('pages forward with the keyset markers and back through the marker stack', async () => {
@@ -194,7 +271,8 @@ describe('View Trace and escaping', () => {
     const json = html.match(/<pre class="json"[^>]*>([\s\S]*?)<\/pre>/)?.[1] ?? '';
     const trace = JSON.parse(json.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
     expect(Object.keys(trace)).toHaveLength(21);
-    expect(trace).toMatchObject({ trace_id: 'one', request: { server: { name: 'web-1' } }, code: '200' });
+    // The API's shape: request is the JSON text that was reported (ADR 0004).
+    expect(trace).toMatchObject({ trace_id: 'one', request: '{"server":{"name":"web-1"}}', code: '200' });
     expect(json).toContain('\n  &quot;trace_id&quot;: &quot;one&quot;,\n');
     expect(html).toContain('href="/console/traces?user=alice&amp;range=1d"');
     const missing = await client.get('/console/traces/nope');
@@ -261,13 +339,15 @@ describe('CSV export', () => {
     const now = env.clock();
     const batch = Array.from({ length: 5003 }, (_, i) => ({ trace_id: `n${i}`, time: now - 1000 - i }));
     await store(...batch);
+    env.clock.advance(-10 * minute); // the sign-in record (issue 13) is older than the batch
     const client = await signIn(env, env.keys.reader);
+    env.clock.advance(10 * minute);
     const rows = await exportCsv(client, { m: 'n100' } as Record<string, string>);
     expect(rows).toHaveLength(5000);
     expect(rows[0]!.trace_id).toBe('n0');
     expect(rows.at(-1)!.trace_id).toBe('n4999');
 
-    const audit = await env.call('GET', `/v3/${env.projectId}/traces?service_type=CTS`);
+    const audit = await env.call('GET', `/v3/${env.projectId}/traces?service_type=CTS&resource_type=trace`);
     const traces = (await audit.json()).traces;
     expect(traces).toHaveLength(1);
     expect(traces[0]).toMatchObject({
@@ -276,7 +356,7 @@ describe('CSV export', () => {
       resource_type: 'trace',
       trace_rating: 'normal',
       user: { name: 'reader-key' },
-      response: { rows: 5000, truncated: true },
+      response: '{"rows":5000,"truncated":true}',
     });
   });
 

@@ -1,15 +1,18 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import type { Deps } from '../domain/deps';
 import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
+import { loneSurrogatePaths } from '../domain/text';
 import type { Actor } from '../domain/traces/audit';
 import { isBusyError } from '../store/db';
+import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
-  Variables: { deps: Deps; requestId: string; principal: Principal };
+  Variables: { deps: Deps; requestId: string; principal: Principal; audited?: boolean };
 }
 
 export const ErrorBodySchema = z
@@ -35,6 +38,40 @@ export const errorResponses = {
   503: errorResponse('The database is busy; retry after the `Retry-After` seconds.'),
 } as const;
 
+/**
+ * Refuses a body over `maxBytes` with 413 before it is read (by Content-Length, or while it
+ * streams in). Every route with a body declares one; the app applies the largest as a backstop.
+ */
+export function limitBody(maxBytes: number): Middleware {
+  const label = `${maxBytes / (1024 * 1024)} MB`;
+  const tooLarge = () => new CtsError(413, 'CTS.0003', `The request body exceeds ${label}.`);
+  const limitStreamed = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
+  // With a Content-Length (or no body at all) the headers alone decide: the HTTP parser never
+  // hands over more bytes than announced. Hono's `bodyLimit` first looks at `req.raw.body`, which
+  // on Node turns every request into a web stream (~8 % of the CPU of a single-trace report:
+  // profile, ADR 0001). A chunked body is still counted as it streams.
+  return (c, next) => {
+    const length = c.req.header('content-length');
+    if (c.req.header('transfer-encoding') === undefined) {
+      if (length === undefined && (c.req.method === 'GET' || c.req.method === 'HEAD')) return next();
+      if (length !== undefined && /^\d{1,16}$/.test(length)) {
+        if (Number(length) > maxBytes) throw tooLarge();
+        return next();
+      }
+    }
+    return limitStreamed(c, next);
+  };
+}
+
+/** Management bodies (trackers, notification rules, topics) are small; 1 MB bounds what validation walks. */
+export const MANAGEMENT_BODY_BYTES = 1024 * 1024;
+export const limitManagementBody = limitBody(MANAGEMENT_BODY_BYTES);
+
 export const notFoundResponse = { 404: errorResponse('Not found.') } as const;
 
 export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }];
@@ -48,10 +85,16 @@ function fieldName(path: PropertyKey[]): string {
 }
 
 export function zodIssues(error: ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: fieldName(prefix ? [prefix, ...issue.path] : issue.path) || '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = prefix ? [prefix, ...issue.path] : issue.path;
+    // An unknown key is named itself (a misspelled query parameter must say which).
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({
+        field: fieldName([...path, key]),
+        message: 'is not a known parameter',
+      }));
+    return [{ field: fieldName(path) || '(body)', message: issue.message }];
+  });
 }
 
 export function errorJson(c: Context<AppEnv>, error: CtsError): Response {
@@ -67,9 +110,10 @@ export function errorJson(c: Context<AppEnv>, error: CtsError): Response {
 
 /** Validation failures of a declared route become 400 `CTS.0003` naming every bad field. */
 export const validationHook = (
-  result: { success: boolean; error?: ZodError; target?: string },
+  result: { success: boolean; error?: ZodError; target?: string; data?: unknown },
   c: Context<AppEnv>,
 ) => {
+  if (result.success && result.target === 'json') return refuseLoneSurrogates(c, result.data);
   if (result.success || !result.error) return;
   const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
   const details = zodIssues(result.error);
@@ -85,6 +129,26 @@ export const validationHook = (
     ),
   );
 };
+
+/**
+ * A JSON body whose strings are not all valid Unicode (a lone `\udc00` escape) is refused, naming
+ * each field: stored, such a string is not UTF-8 (see domain/text.ts). Checked on every validated
+ * body, whatever its schema says about the field.
+ */
+function refuseLoneSurrogates(c: Context<AppEnv>, body: unknown): Response | undefined {
+  const fields = loneSurrogatePaths(body);
+  if (fields.length === 0) return;
+  const message = 'must not contain an unpaired UTF-16 surrogate (invalid Unicode)';
+  return errorJson(
+    c,
+    new CtsError(
+      400,
+      'CTS.0003',
+      `The message body is empty or invalid. Invalid body parameter ${fields[0]}: ${message}`,
+      fields.map((field) => ({ field, message })),
+    ),
+  );
+}
 
 /** Maps every thrown error to a CTS error body; only unexpected ones are logged. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
@@ -131,10 +195,14 @@ export function newRouter(): OpenAPIHono<AppEnv> {
 }
 
 /** The caller of the current request as an audit actor (for CTS's own traces). */
-export function actorOf(c: Context<AppEnv>): Actor {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  const sourceIp = c.req.header('cf-connecting-ip') ?? forwarded ?? null;
-  return { ...c.get('principal'), sourceIp, requestId: c.get('requestId') };
+export function actorOf(c: Context<AppEnv>, traceType: Actor['traceType'] = 'ApiCall'): Actor {
+  return {
+    ...c.get('principal'),
+    sourceIp: clientIpOf(c),
+    requestId: c.get('requestId'),
+    traceType,
+    onRecorded: () => c.set('audited', true),
+  };
 }
 
 export type Middleware = MiddlewareHandler<AppEnv>;

@@ -1,6 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { CtsError } from '../domain/errors';
 import { listDeliveries } from '../domain/notifications/deliveries';
 import {
   createNotification,
@@ -16,19 +14,10 @@ import {
   OperationSchema,
   UpdateNotificationSchema,
 } from '../domain/notifications/schema';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister, canRead } from './auth';
-import { actorOf, errorResponses, newRouter, notFoundResponse, security } from './http';
+import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
-
-const MAX_BODY_BYTES = 1024 * 1024;
-
-/** Rule bodies are small; this bounds what validation has to walk. */
-export const limitRuleBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new CtsError(413, 'CTS.0003', 'The request body exceeds 1 MB.');
-  },
-});
 
 const NotificationSchema = z
   .object({
@@ -70,7 +59,11 @@ const createNotificationRoute = createRoute({
     '`filter`. `topic_id` is an http(s) webhook URL or a topic URN defined with `PUT /v3/{project_id}/topics/{name}`. ' +
     'Without `status`, a rule with a topic starts enabled and one without starts disabled.',
   security,
-  middleware: [canAdminister, limitRuleBody],
+  middleware: [
+    auditRefusals({ traceName: 'createNotification', resourceType: 'notification' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: { params: ProjectParams, body: jsonBody(CreateNotificationSchema) },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: CreatedNotificationSchema } } },
@@ -85,7 +78,11 @@ const updateNotificationRoute = createRoute({
   summary: 'Modify, enable or disable a key event notification',
   description: 'A full replacement of the rule; `topic_id` is required when `status` is `enabled`.',
   security,
-  middleware: [canAdminister, limitRuleBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateNotification', resourceType: 'notification' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: { params: ProjectParams, body: jsonBody(UpdateNotificationSchema) },
   responses: {
     200: { description: 'Modified', content: { 'application/json': { schema: NotificationSchema } } },
@@ -131,7 +128,10 @@ const deleteNotificationsRoute = createRoute({
   summary: 'Delete key event notifications',
   description: 'All or nothing: when an id is unknown, nothing is deleted (404). Queued deliveries go too.',
   security,
-  middleware: [canAdminister],
+  middleware: [
+    auditRefusals({ traceName: 'deleteNotification', resourceType: 'notification' }),
+    canAdminister,
+  ],
   request: {
     params: ProjectParams,
     query: z.object({

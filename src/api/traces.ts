@@ -1,39 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { JSONParsed } from 'hono/utils/types';
-import { CtsError } from '../domain/errors';
 import { queryTraceJson } from '../domain/traces/query';
 import { recordTraces } from '../domain/traces/record';
 import { ReportTracesSchema, TraceQuerySchema } from '../domain/traces/schema';
 import { canRead, canReport } from './auth';
-import { errorResponses, type Middleware, newRouter, security } from './http';
+import { errorResponses, limitBody, newRouter, security } from './http';
 
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-const tooLarge = () => new CtsError(413, 'CTS.0003', 'The request body exceeds 5 MB.');
-
-const limitStreamedBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw tooLarge();
-  },
-});
-
-/**
- * With a `Content-Length` (the common case) the header alone decides: the HTTP parser never hands
- * over more bytes than it announces. Hono's `bodyLimit` first looks at `req.raw.body`, which on
- * Node turns the request into a web stream — ~8 % of the CPU of a single-trace report (profile,
- * ADR 0001). A chunked body is still counted as it streams.
- */
-const limitBody: Middleware = (c, next) => {
-  const length = c.req.header('content-length');
-  if (length !== undefined && /^\d{1,16}$/.test(length) && c.req.header('transfer-encoding') === undefined) {
-    if (Number(length) > MAX_BODY_BYTES) throw tooLarge();
-    return next();
-  }
-  return limitStreamedBody(c, next);
-};
+const limitReportBody = limitBody(MAX_BODY_BYTES);
 
 /**
  * The report body, parsed synchronously: route validators call zod's `safeParseAsync`, and zod
@@ -60,18 +36,19 @@ const TraceSchema = z
     trace_name: z.string(),
     trace_rating: z.string(),
     trace_type: z.string(),
-    request: z.unknown(),
-    response: z.unknown(),
+    request: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
+    response: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
     code: z.string().nullable(),
     api_version: z.string().nullable(),
-    message: z.unknown(),
+    message: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
     record_time: z.number().int(),
     time: z.number().int(),
     user: z
-      .object({
+      .looseObject({
         id: z.string().optional(),
         name: z.string().optional(),
         domain: z.object({ id: z.string().optional(), name: z.string().optional() }).nullable().optional(),
+        access_key_id: z.string().optional(),
       })
       .nullable(),
     service_type: z.string(),
@@ -83,6 +60,10 @@ const TraceSchema = z
     location_info: z.string().nullable(),
     endpoint: z.string().nullable(),
     resource_url: z.string().nullable(),
+    enterprise_project_id: z.string().optional(),
+    resource_account_id: z.string().optional(),
+    read_only: z.boolean().optional(),
+    operation_id: z.string().optional(),
   })
   .openapi('Trace');
 
@@ -102,7 +83,7 @@ const reportRoute = createRoute({
     'Validates the whole batch first: one bad trace rejects the batch with 400 and a `details` entry per bad field. ' +
     'A `trace_id` already stored for the project is a no-op counted in `duplicates`.',
   security,
-  middleware: [canReport, limitBody],
+  middleware: [canReport, limitReportBody],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: ReportBodySchema } } },

@@ -1,6 +1,50 @@
-/** `2026-11-24 11:30:05` (UTC): the console shows every time in UTC, and says so. */
+/** `2026-11-24 11:30:05` (UTC). */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** How the console shows times: in UTC, or in the browser's time zone (an IANA name). */
+export interface TimeDisplay {
+  /** `UTC`, or the zone's name (`Europe/Berlin`), said next to every time shown. */
+  zone: string;
+  format(ms: number): string;
+}
+
+export const UTC: TimeDisplay = { zone: 'UTC', format: formatTime };
+
+const displays = new Map<string, TimeDisplay>([['UTC', UTC]]);
+
+/** The display for an IANA zone name; UTC for a name this runtime does not know. */
+export function timeDisplay(zone: string | undefined): TimeDisplay {
+  if (!zone) return UTC;
+  let display = displays.get(zone);
+  if (display) return display;
+  let formatter: Intl.DateTimeFormat;
+  try {
+    formatter = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+  } catch {
+    return UTC;
+  }
+  display = {
+    zone: formatter.resolvedOptions().timeZone,
+    format(ms) {
+      const p: Record<string, string> = {};
+      for (const part of formatter.formatToParts(ms)) p[part.type] = part.value;
+      return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+    },
+  };
+  // A bounded cache: zone names come from a cookie.
+  if (displays.size < 64) displays.set(zone, display);
+  return display;
 }
 
 /** The value for a `datetime-local` input (UTC), to the minute. */

@@ -55,28 +55,38 @@ textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; align-items: end; }
 .filters > * { min-width: 0; }
 .filters input, .filters select { width: 100%; }
-.filters .search { grid-column: span 2; display: grid; grid-template-columns: minmax(0, 9rem) minmax(0, 1fr); gap: .4rem; align-items: end; }
+.filters .search { grid-column: span 2; display: grid; grid-template-columns: minmax(0, 8rem) minmax(0, 9rem) minmax(0, 1fr); gap: .4rem; align-items: end; border: 0; margin: 0; padding: 0; min-width: 0; }
+.filters details.more { grid-column: 1 / -1; }
+.filters details.more > summary { cursor: pointer; color: var(--accent); font-size: .9rem; width: max-content; padding: .2rem 0; }
+.filters-more { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; margin-top: .5rem; }
+.filters-more input, .filters-more select { width: 100%; }
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
+.topbar :focus-visible { outline-color: #ffd166; }
 .filters .buttons { display: flex; gap: .5rem; }
 .summary-line { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; margin: .75rem 0; color: var(--muted); font-size: .85rem; }
 
-.traces { background: var(--card); border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
-.trace-head, .trace > summary { display: grid; gap: .5rem;
-  grid-template-columns: 1.2rem minmax(0, 1.3fr) minmax(0, .8fr) minmax(0, .6fr) minmax(0, 1.2fr) minmax(0, 1fr) 5.5rem minmax(0, .9fr) 11.5rem 5.5rem;
-  padding: .5rem .75rem; align-items: center; }
-.trace-head { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); border-bottom: 1px solid var(--line); background: #fafbfd; }
-.trace { border-bottom: 1px solid var(--line); }
-.trace:last-child { border-bottom: 0; }
-.trace > summary { cursor: pointer; list-style: none; }
-.trace > summary::-webkit-details-marker { display: none; }
-.trace > summary::before { content: "\\25B8"; color: var(--muted); }
-.trace[open] > summary::before { content: "\\25BE"; }
-.trace[open] > summary { background: #f2f6fc; }
-.trace > summary > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.trace > summary .label { display: none; }
-.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .35rem 1.5rem; margin: 0; padding: .75rem 1rem 1rem 2.5rem; background: #fbfcfe; }
+.table-wrap { background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+table.traces { width: 100%; border-collapse: collapse; table-layout: fixed; }
+table.traces th, table.traces td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; font-size: .88rem; }
+table.traces tbody tr:last-child td { border-bottom: 0; }
+table.traces th { font-size: .72rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfd; font-weight: 600; }
+table.traces .c-name { width: 15%; } table.traces .c-rtype { width: 8%; } table.traces .c-svc { width: 6%; }
+table.traces .c-rid { width: 14%; } table.traces .c-rname { width: 12%; } table.traces .c-rating { width: 7.5rem; }
+table.traces .c-user { width: 9%; } table.traces .c-ip { width: 9%; } table.traces .c-time { width: 10.5rem; } table.traces .c-op { width: 6rem; }
+table.traces td.cut { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+table.traces td:not(.c-name) { overflow-wrap: anywhere; }
+table.traces tr:has(details[open]) td { background: #f2f6fc; }
+table.traces details > summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
+table.traces details[open] > summary { margin-bottom: .35rem; }
+.c-time time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.none { color: var(--muted); }
+.fields { display: grid; grid-template-columns: 1fr; gap: .3rem; margin: 0; padding: .5rem .6rem; background: #fbfcfe; border: 1px solid var(--line); border-radius: 4px; }
 .fields div { min-width: 0; }
-.fields dt { font-size: .75rem; color: var(--muted); }
-.fields dd { margin: 0; overflow-wrap: anywhere; }
+.fields dt { font-size: .72rem; color: var(--muted); }
+.fields dd { margin: 0; overflow-wrap: anywhere; font-weight: 400; }
+.hint { color: var(--muted); font-size: .85rem; max-width: 60rem; margin-left: auto; margin-right: auto; }
+.empty .actions { justify-content: center; }
 
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: 999px; font-size: .78rem; font-weight: 600; }
 .badge.normal, .badge.enabled { background: var(--ok-bg); color: var(--ok); }
@@ -105,16 +115,26 @@ table.list td .actions { flex-wrap: nowrap; }
   .filters { grid-template-columns: 1fr 1fr; }
   .filters .search { grid-column: 1 / -1; }
   .filters .buttons { grid-column: 1 / -1; }
-  .trace-head { display: none; }
-  .trace > summary { grid-template-columns: 1rem minmax(0, 1fr) auto; gap: .15rem .5rem; }
-  .trace > summary > span { grid-column: 2 / 3; font-size: .85rem; }
-  .trace > summary > .c-name { font-weight: 600; font-size: .95rem; }
-  .trace > summary > .c-rating { grid-column: 3; grid-row: 1; }
-  .trace > summary > .c-op { grid-column: 3; grid-row: 2; }
-  .trace > summary > .c-time { grid-column: 2 / 4; color: var(--muted); }
-  .trace > summary .label { display: inline; color: var(--muted); }
-  .trace > summary > .c-rtype, .trace > summary > .c-svc { display: inline; }
-  .fields { padding-left: 1rem; grid-template-columns: 1fr; }
+  .filters .search { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  .filters .search > label:last-child { grid-column: 1 / -1; }
+  .filters-more { grid-template-columns: 1fr 1fr; }
+  /* A trace is a compact card of three lines: name and status; source and resource; who, where, when. */
+  table.traces, table.traces tbody { display: block; }
+  table.traces thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.traces tr { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .6rem; row-gap: .1rem; padding: .45rem .6rem; border-bottom: 1px solid var(--line); }
+  table.traces tbody tr:last-child { border-bottom: 0; }
+  table.traces td { display: block; padding: 0; border: 0; width: auto; font-size: .82rem; }
+  table.traces td.c-name { order: 1; flex: 1 1 55%; min-width: 0; font-size: .92rem; }
+  table.traces td.c-rating { order: 2; width: auto; }
+  table.traces td.c-svc { order: 3; color: var(--muted); }
+  table.traces td.c-rname { order: 4; flex: 1 1 40%; min-width: 0; }
+  table.traces td.c-user { order: 5; max-width: 40%; }
+  table.traces td.c-ip { order: 6; max-width: 35%; }
+  table.traces td.c-time { order: 7; color: var(--muted); width: auto; }
+  table.traces td.c-op { order: 8; margin-left: auto; width: auto; }
+  table.traces td.c-rtype, table.traces td.c-rid { display: none; }
+  table.traces td.c-name:has(details[open]) { order: 9; flex-basis: 100%; }
+  .fields { min-width: 0; }
   table.list thead { display: none; }
   table.list, table.list tbody, table.list tr, table.list td { display: block; width: 100%; }
   table.list tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { zodIssues } from '../api/http';
 import { badField, invalidRequest } from '../domain/errors';
-import { DAY_MS, HOUR_MS } from '../domain/traces/query';
-import { TRACE_ID, TRACE_RATINGS, type TraceQuery } from '../domain/traces/schema';
+import { DAY_MS, HOUR_MS, type TraceSearch } from '../domain/traces/query';
+import { TRACE_ID, TRACE_RATINGS, TRACKER_NAME } from '../domain/traces/schema';
+import { PREFIX_FILTERS, type PrefixFilter } from '../store/trace-search';
 
 /** Time range presets of the Trace List (the default is the last hour, as in CTS). */
 export const RANGES = {
@@ -20,6 +21,13 @@ export const SEARCH_BY = {
   trace_name: 'Trace name',
   resource_name: 'Resource name',
 } as const;
+
+/** Search fields whose values can also be matched by prefix (see `PREFIX_FILTERS`). */
+export const PREFIX_SEARCH: ReadonlyArray<string> = PREFIX_FILTERS;
+export const canPrefix = (field: string): field is PrefixFilter => PREFIX_SEARCH.includes(field);
+
+/** Most operators one query names (any of them matches). */
+export const MAX_USERS = 10;
 
 export const PAGE_SIZES = [10, 20, 50, 100, 200] as const;
 /** How many pages back the URL remembers; beyond that, Previous restarts at the first page. */
@@ -51,7 +59,29 @@ export const TraceFiltersSchema = z.object({
   resource_type: text(64),
   search_by: z.enum(Object.keys(SEARCH_BY) as [keyof typeof SEARCH_BY]).catch('resource_id'),
   search: text(350),
-  user: text(256),
+  /** `exact` (the API's semantics) or `prefix` (resource ID and name only). */
+  match: z.enum(['exact', 'prefix']).catch('exact'),
+  /** One or more operator names, comma-separated. */
+  user: text(MAX_USERS * 257)
+    .transform((v) =>
+      v === undefined ? undefined : [...new Set(v.split(',').map((name) => name.trim()))].filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().max(256, 'names must be at most 256 characters each'))
+        .max(MAX_USERS, `at most ${MAX_USERS} operators`)
+        .transform((names) => (names.length === 0 ? undefined : names))
+        .optional(),
+    ),
+  source_ip: text(64),
+  code: text(256),
+  request_id: text(128),
+  tracker_name: text(64).pipe(z.string().regex(TRACKER_NAME, 'must be a tracker name').optional()),
+  /** The API's `trace_type`: only `system` (management traces) exists. */
+  trace_type: z
+    .union([z.literal('system'), z.literal('')])
+    .optional()
+    .transform((v) => v || undefined),
   trace_rating: z
     .union([z.enum(TRACE_RATINGS), z.literal('')])
     .optional()
@@ -85,8 +115,8 @@ export function parseTraceFilters(params: URLSearchParams): TraceFilters {
 const utc = (local: string) => Date.parse(`${local}Z`);
 
 /** The domain query for these filters at `now` (without paging: `next` is added by the caller). */
-export function toTraceQuery(filters: TraceFilters, now: number, limit = filters.limit): TraceQuery {
-  const window: Pick<TraceQuery, 'from' | 'to'> = {};
+export function toTraceQuery(filters: TraceFilters, now: number, limit = filters.limit): TraceSearch {
+  const window: Pick<TraceSearch, 'from' | 'to'> = {};
   if (filters.range === 'custom') {
     if (filters.from) window.from = utc(filters.from);
     if (filters.to) window.to = utc(filters.to);
@@ -99,11 +129,26 @@ export function toTraceQuery(filters: TraceFilters, now: number, limit = filters
     ...window,
     service_type: filters.service_type,
     resource_type: filters.resource_type,
-    user: filters.user,
+    users: filters.user,
     trace_rating: filters.trace_rating,
     trace_id: filters.trace_id,
-    ...(filters.search ? { [filters.search_by]: filters.search } : {}),
+    source_ip: filters.source_ip,
+    code: filters.code,
+    request_id: filters.request_id,
+    tracker_name: filters.tracker_name,
+    trace_type: filters.trace_type,
+    ...searchCriterion(filters),
   };
+}
+
+/** Whether the search box is matched by prefix (only offered for fields that allow it). */
+export const isPrefixSearch = (filters: TraceFilters) =>
+  filters.match === 'prefix' && canPrefix(filters.search_by);
+
+function searchCriterion(filters: TraceFilters): Partial<TraceSearch> {
+  if (!filters.search) return {};
+  if (isPrefixSearch(filters)) return { prefixes: { [filters.search_by]: filters.search } };
+  return { [filters.search_by]: filters.search };
 }
 
 /** The URL query for these filters (defaults left out), with the marker stack `m`. */
@@ -117,8 +162,14 @@ export function filterParams(filters: TraceFilters, markers: string[] = filters.
   if (filters.search) {
     put('search_by', filters.search_by);
     put('search', filters.search);
+    if (isPrefixSearch(filters)) put('match', 'prefix');
   }
-  put('user', filters.user);
+  put('user', filters.user?.join(','));
+  put('source_ip', filters.source_ip);
+  put('code', filters.code);
+  put('request_id', filters.request_id);
+  put('tracker_name', filters.tracker_name);
+  put('trace_type', filters.trace_type);
   put('trace_rating', filters.trace_rating);
   put('trace_id', filters.trace_id);
   if (filters.range !== '1h') put('range', filters.range);
@@ -143,6 +194,11 @@ export function hasCriteria(filters: TraceFilters): boolean {
       filters.resource_type ||
       filters.search ||
       filters.user ||
+      filters.source_ip ||
+      filters.code ||
+      filters.request_id ||
+      filters.tracker_name ||
+      filters.trace_type ||
       filters.trace_rating ||
       filters.trace_id,
   );

@@ -11,7 +11,7 @@ import { MessagePage } from './pages/message';
 import { TraceListPage } from './pages/trace-list';
 import { TraceViewPage } from './pages/trace-view';
 import { type ConsoleContext, type ConsoleEnv, consoleActor } from './session';
-import { filterParams, parseTraceFilters, type TraceFilters, toTraceQuery } from './trace-filters';
+import { filterParams, listHref, parseTraceFilters, type TraceFilters, toTraceQuery } from './trace-filters';
 
 /** Renders the Trace List for a query string; a bad filter or query shows its message in the page. */
 async function traceList(c: ConsoleContext, values: URLSearchParams, problem?: CtsError) {
@@ -36,6 +36,22 @@ async function traceList(c: ConsoleContext, values: URLSearchParams, problem?: C
   }
 }
 
+/**
+ * The Trace List URL without empty or default fields, when `values` has some (and parses);
+ * otherwise undefined. Only ever drops fields, so it cannot redirect in a loop.
+ */
+function canonicalQuery(values: URLSearchParams): string | undefined {
+  let filters: TraceFilters;
+  try {
+    filters = parseTraceFilters(values);
+  } catch {
+    return undefined;
+  }
+  const kept = filterParams(filters);
+  const sent = [...values.keys()].length;
+  return kept.size < sent ? listHref(filters) : undefined;
+}
+
 /** The form of a post, less the CSRF token, as a query string. */
 async function formValues(c: ConsoleContext): Promise<URLSearchParams> {
   const form = await c.req.parseBody({ all: true });
@@ -52,7 +68,13 @@ async function formValues(c: ConsoleContext): Promise<URLSearchParams> {
 const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replaceAll(':', '-');
 
 export const traceRoutes = new Hono<ConsoleEnv>()
-  .get('/traces', (c) => traceList(c, new URL(c.req.url).searchParams))
+  .get('/traces', (c) => {
+    const values = new URL(c.req.url).searchParams;
+    // A GET form sends every field, set or not; the URL to keep and share holds only the set ones.
+    const canonical = canonicalQuery(values);
+    if (canonical !== undefined) return c.redirect(canonical, 303);
+    return traceList(c, values);
+  })
   .post('/traces/export', verifyForm, async (c) => {
     const values = await formValues(c);
     const { projectId } = c.var.session.principal;

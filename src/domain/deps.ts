@@ -18,6 +18,12 @@ export interface Deps {
   logger: Logger;
   /** Keeps background work alive after the response (Workers' `waitUntil`); Node just lets it run. */
   waitUntil: (work: Promise<unknown>) => void;
+  /**
+   * The address of a request's TCP peer as the runtime knows it (`env` is what the runtime passed
+   * the app): the socket on Node, Deno and Bun, `CF-Connecting-IP` (set by Cloudflare) on Workers.
+   * Absent: no address is known (in-process tests).
+   */
+  peerAddress?: (request: Request, env: unknown) => string | undefined;
   /** Outgoing HTTP (notification webhooks); the runtime's global `fetch` when absent. */
   fetch?: typeof fetch;
 }

@@ -2,14 +2,18 @@ import type { Deps } from '../domain/deps';
 import { currentSigner } from '../domain/digests/signing-keys';
 import {
   abandonChain,
+  acquireDigestLease,
   closeHead,
   type DigestRow,
   digestCandidates,
+  isOpenHead,
   latestDigest,
   orphanedChainHeads,
   recordDigest,
+  releaseDigestLease,
   startChain,
   type TrackerRow,
+  trackerById,
   uncoveredFiles,
 } from '../store/digest-queries';
 import { BucketError } from '../transfer/bucket';
@@ -21,6 +25,7 @@ import {
   HOUR_MS,
   type PreviousDigest,
   prefixOfDigestKey,
+  signatureKey,
 } from '../transfer/digest';
 import type { DigestSigner } from '../transfer/digest-signing';
 
@@ -35,6 +40,8 @@ export interface DigestRunSummary {
   filesCovered: number;
   /** Chains still behind after this run (more full hours to write): the next run continues. */
   behind: number;
+  /** Trackers left alone because another run holds their digest lease. */
+  busy: number;
   failures: Array<{ projectId: string; trackerName: string; error: string }>;
 }
 
@@ -66,6 +73,9 @@ async function endOrAbandon(end: () => Promise<unknown>, abandon: () => Promise<
     await abandon();
   }
 }
+
+/** How long a digest lease lasts unless renewed (each digest written renews it). */
+const LEASE_MS = 5 * 60_000;
 
 /** A digest window ends at the next full UTC hour after it starts. */
 export const windowEnd = (start: number) => floorHour(start) + HOUR_MS;
@@ -104,6 +114,7 @@ export async function runDigests(
     started: 0,
     filesCovered: 0,
     behind: 0,
+    busy: 0,
     failures: [],
   };
   const orphans = await orphanedChainHeads(deps.db);
@@ -112,7 +123,14 @@ export async function runDigests(
   if (orphans.length === 0 && candidates.length === 0) return summary;
   const signer = await currentSigner(deps);
 
+  const holder = crypto.randomUUID();
+  const lease = (plan: { projectId: string; trackerName: string }) => {
+    const now = deps.clock();
+    return acquireDigestLease(deps.db, plan, holder, now, now + LEASE_MS);
+  };
   const write = async (plan: DigestPlan): Promise<PreviousDigest> => {
+    // Renewed before every digest: a run that lost its lease (it stalled) must stop writing.
+    if (!(await lease(plan))) throw new Error('the digest lease passed to another run');
     const written = await writeDigest(deps, signer, plan);
     budget--;
     summary.written++;
@@ -121,6 +139,11 @@ export async function runDigests(
     return written.link;
   };
   const attempt = async (projectId: string, trackerName: string, work: () => Promise<void>) => {
+    const of = { projectId, trackerName };
+    if (!(await lease(of))) {
+      summary.busy++;
+      return;
+    }
     try {
       await work();
     } catch (error) {
@@ -128,6 +151,8 @@ export async function runDigests(
       const message = error instanceof Error ? error.message : String(error);
       summary.failures.push({ projectId, trackerName, error: message });
       deps.logger.warn('digest failed', { projectId, trackerName, error: message });
+    } finally {
+      await releaseDigestLease(deps.db, of, holder);
     }
   };
 
@@ -137,6 +162,8 @@ export async function runDigests(
     pendingOrphans.add(`${head.projectId}/${head.trackerName}`);
     if (budget <= 0) continue;
     await attempt(head.projectId, head.trackerName, async () => {
+      // Read before the lease was held: another run may have ended it since.
+      if (!(await isOpenHead(deps.db, head.id))) return;
       await endOrAbandon(
         () => write(orphanEnding(head, now)),
         () => closeHead(deps.db, head.id),
@@ -144,12 +171,15 @@ export async function runDigests(
       pendingOrphans.delete(`${head.projectId}/${head.trackerName}`);
     });
   }
-  for (const tracker of candidates) {
+  for (const candidate of candidates) {
     if (budget <= 0) {
       summary.behind++;
       continue;
     }
-    await attempt(tracker.projectId, tracker.trackerName, async () => {
+    await attempt(candidate.projectId, candidate.trackerName, async () => {
+      // The row as it is now that this run holds the lease: another run may have written since.
+      const tracker = await trackerById(deps.db, candidate.id);
+      if (!tracker) return;
       let chainOpen = tracker.digestWindowStart !== null;
       if (chainOpen && (!wantsChain(tracker) || tracker.bucketName !== tracker.lastDigestBucket)) {
         await endOrAbandon(
@@ -266,10 +296,13 @@ async function writeDigest(
     },
     signer,
   );
-  // Upload first, record second: a crash in between rewrites the same key on the next run.
-  await deps.buckets
-    .bucket(plan.bucket)
-    .put(key, signed.body, { contentType: 'application/gzip', metadata: signed.metadata });
+  // Upload first, record second: a crash in between rewrites the same keys on the next run. The
+  // signature also goes beside the digest, where a plain download keeps it (ADR 0003).
+  const bucket = deps.buckets.bucket(plan.bucket);
+  await bucket.put(key, signed.body, { contentType: 'application/gzip', metadata: signed.metadata });
+  await bucket.put(signatureKey(key), new TextEncoder().encode(signed.signature), {
+    contentType: 'text/plain',
+  });
   await recordDigest(
     deps.db,
     {

@@ -17,12 +17,20 @@ declare const Bun: {
   serve(options: {
     hostname: string;
     port: number;
-    fetch(request: Request): Response | Promise<Response>;
+    fetch(
+      request: Request,
+      server: { requestIP(request: Request): { address: string } | null },
+    ): Response | Promise<Response>;
   }): BunServer;
 };
 
 const listenWithBun: Listen = async (fetch, { hostname, port }) => {
-  const server = Bun.serve({ hostname, port, fetch: (request) => fetch(request) });
+  const server = Bun.serve({
+    hostname,
+    port,
+    // The TCP peer, for the client address (node.ts `socketPeerAddress`).
+    fetch: (request, bun) => fetch(request, { remoteAddress: bun.requestIP(request)?.address }),
+  });
   return { port: server.port, close: () => server.stop(true) };
 };
 

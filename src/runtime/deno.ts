@@ -14,7 +14,7 @@ interface DenoServer {
 declare const Deno: {
   serve(
     options: { hostname: string; port: number; onListen(address: { port: number }): void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): DenoServer;
 };
 
@@ -26,7 +26,8 @@ const listenWithDeno: Listen = (fetch, { hostname, port }) =>
         port,
         onListen: (address) => ready({ port: address.port, close: () => server.shutdown() }),
       },
-      (request) => fetch(request),
+      // The TCP peer, for the client address (node.ts `socketPeerAddress`).
+      (request, info) => fetch(request, { remoteAddress: info.remoteAddr.hostname }),
     );
   });
 

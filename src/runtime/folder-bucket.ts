@@ -1,7 +1,7 @@
-import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Bucket, ListedObject, StoredObject } from '../transfer/bucket';
+import { listFolderKeys, readObjectFile } from './fs-objects';
 
 const readIfThere = async (path: string): Promise<Buffer | null> => {
   try {
@@ -31,7 +31,7 @@ export function folderBucket(path: string): Bucket {
     put: readOnly,
     delete: readOnly,
     async get(key): Promise<StoredObject | null> {
-      const body = await readIfThere(inside(dir, key));
+      const body = await readObjectFile(inside(dir, key));
       if (!body) return null;
       const meta = await readIfThere(inside(metaDir, `${key}.json`));
       let metadata: Record<string, string> = {};
@@ -43,20 +43,8 @@ export function folderBucket(path: string): Bucket {
       return { body: new Uint8Array(body), metadata };
     },
     async *list(prefix): AsyncIterable<ListedObject> {
-      const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-      let entries: Dirent[] = [];
-      try {
-        entries = await readdir(folder ? inside(dir, folder) : dir, { recursive: true, withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      const keys = entries
-        .filter((entry) => entry.isFile())
-        .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
-        .filter((key) => key.startsWith(prefix))
-        .sort();
-      for (const key of keys) yield { key, size: 0 };
+      for (const { key, size } of await listFolderKeys(dir, prefix, (folder) => inside(dir, folder)))
+        yield { key, size };
     },
   };
 }

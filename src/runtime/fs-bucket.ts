@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import {
   type Bucket,
   BucketError,
@@ -8,8 +8,11 @@ import {
   type ListedObject,
   type StoredObject,
 } from '../transfer/bucket';
+import { listFolderKeys, readObjectFile } from './fs-objects';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{2,62}$/;
+/** The temporary file a write renames into place (`<key>.<uuid>.tmp`). */
+const isTemporary = (name: string) => /\.[0-9a-f-]{36}\.tmp$/.test(name);
 
 /**
  * Buckets as folders: `<root>/<bucket>/<key>` holds exactly the object's bytes, so the archive
@@ -67,13 +70,8 @@ function fsBucket(name: string, dir: string, metaDir: string, exists: () => Prom
     },
     async get(key): Promise<StoredObject | null> {
       await requireBucket();
-      let body: Buffer;
-      try {
-        body = await readFile(pathOf(dir, key));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
+      const body = await readObjectFile(pathOf(dir, key));
+      if (!body) return null;
       let meta: { contentType?: string; metadata?: Record<string, string> } = {};
       try {
         meta = JSON.parse(await readFile(pathOf(metaDir, `${key}.json`), 'utf8'));
@@ -84,29 +82,17 @@ function fsBucket(name: string, dir: string, metaDir: string, exists: () => Prom
     },
     async *list(prefix): AsyncIterable<ListedObject> {
       await requireBucket();
-      // Walk only the folder the prefix names, not the whole bucket.
-      const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-      let entries: Dirent[] = [];
-      try {
-        entries = await readdir(folder ? pathOf(dir, folder) : dir, { recursive: true, withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      const objects: ListedObject[] = [];
-      for (const entry of entries) {
-        if (!entry.isFile() || entry.name.endsWith('.tmp')) continue;
-        const path = join(entry.parentPath, entry.name);
-        const key = relative(dir, path).split(sep).join('/');
-        if (key.startsWith(prefix)) objects.push({ key, size: (await stat(path)).size });
-      }
-      objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      yield* objects;
+      // Walk only the folder the prefix names, not the whole bucket; skip writes in progress.
+      const listed = await listFolderKeys(dir, prefix, (folder) => pathOf(dir, folder), isTemporary);
+      for (const { key, size } of listed) yield { key, size };
     },
     async delete(key) {
       await requireBucket();
       await rm(pathOf(dir, key), { force: true });
       await rm(pathOf(metaDir, `${key}.json`), { force: true });
+      // Like S3, no folder outlives its last object (a verifier would see it as an odd object).
+      await removeEmptyParents(dirname(pathOf(dir, key)), dir);
+      await removeEmptyParents(dirname(pathOf(metaDir, `${key}.json`)), metaDir);
     },
   };
 }
@@ -137,4 +123,15 @@ export async function sweepStaleTemporaryFiles(
     removed++;
   }
   return removed;
+}
+
+/** Removes `folder` and its parents up to (not including) `root` while they are empty. */
+async function removeEmptyParents(folder: string, root: string): Promise<void> {
+  for (let current = folder; current.startsWith(root + sep); current = dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return; // not empty (or gone): its parents are not empty either
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Config } from '../config';
 import { createDb, type Db, embeddedPragmas } from '../store/db';
+import { repairStoredText } from '../store/text-repair';
 import { coalesceWrites } from '../store/write-queue';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -38,7 +39,11 @@ export async function openNodeDb(
   return db;
 }
 
-/** Applies the generated migrations in `drizzle/`. */
-export async function migrateDb(db: Db): Promise<void> {
+/**
+ * Applies the generated migrations in `drizzle/`, then repairs text that earlier versions could
+ * store invalid (see store/text-repair.ts); returns how many trace rows that repair rewrote.
+ */
+export async function migrateDb(db: Db): Promise<number> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  return repairStoredText(db);
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
@@ -10,20 +11,35 @@ import type { BucketStore } from '../transfer/bucket';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 import { createFsBucketStore, sweepStaleTemporaryFiles } from './fs-bucket';
 import { migrateDb, openNodeDb } from './node-db';
+import { nodeServerSecret } from './node-secret';
 import { startJobScheduler } from './scheduler';
 
 /** The Node dependencies for a configuration: embedded or remote libSQL, S3 or folder buckets. */
-export async function buildNodeDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const db = overrides.db ?? (await openNodeDb(config));
-  await migrateDb(db);
+export async function buildNodeDeps(settings: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+  const db = overrides.db ?? (await openNodeDb(settings));
+  const repaired = await migrateDb(db);
+  const logger = overrides.logger ?? consoleLogger;
+  if (repaired > 0)
+    logger.warn('repaired stored traces holding invalid UTF-8 (U+FFFD now)', { rows: repaired });
+  const config = { ...settings, CTS_SECRET: nodeServerSecret(settings) };
   return {
     db,
     config,
     buckets: overrides.buckets ?? nodeBucketStore(config),
     clock: overrides.clock ?? Date.now,
-    logger: overrides.logger ?? consoleLogger,
+    logger,
     waitUntil: overrides.waitUntil ?? ((work) => void work.catch(() => {})),
+    peerAddress: overrides.peerAddress ?? socketPeerAddress,
   };
+}
+
+/**
+ * The TCP peer of a request: Node's socket (`@hono/node-server` passes the incoming message as
+ * `env.incoming`), or the `remoteAddress` that the Deno and Bun listeners pass.
+ */
+export function socketPeerAddress(_request: Request, env: unknown): string | undefined {
+  const bindings = env as { incoming?: IncomingMessage; remoteAddress?: string } | undefined;
+  return bindings?.incoming?.socket?.remoteAddress ?? bindings?.remoteAddress;
 }
 
 /** S3 when `CTS_S3_ENDPOINT` is set, else folders under `<data dir>/buckets/`. */
@@ -99,8 +115,12 @@ export async function startNodeServer(
   deps.logger.info('Cloud Trace Service listening', { url, projectId: boot.project.id });
   if (boot.generatedKey) {
     // Printed once, on the first start only: the key is stored as a hash and cannot be shown again.
+    const pair = boot.generatedKey.accessKey;
     console.log(
       `\nFirst start: created project ${boot.project.id} with an admin API key (shown only now):\n\n  ${boot.generatedKey.token}\n\n` +
+        (pair
+          ? `The same key for AK/SK-signing tools (the CTS SDKs):\n  access key id: ${pair.id}\n  secret access key: ${pair.secret}\n\n`
+          : '') +
         `Try: curl -H "X-Auth-Token: <key>" ${url}/v3/${boot.project.id}/traces\n`,
     );
   }

@@ -3,17 +3,17 @@ import { type Config, parseConfig } from '../config';
 import { listSigningKeys } from '../store/signing-key-queries';
 import { type Bucket, BucketError } from '../transfer/bucket';
 import { importVerifiers, pemBlocks } from '../transfer/digest-signing';
-import { type TrustedKey, type VerifyProgress, verifyArchive } from '../verify/verify';
+import { findingLine, type TrustedKey, type VerifyProgress, verifyArchive } from '../verify/verify';
 import { folderBucket } from './folder-bucket';
 import { nodeBucketStore } from './node';
 import { openNodeDb } from './node-db';
 
 export const VERIFY_USAGE =
   '  verify --project ID [--tracker system] (--bucket NAME | --dir PATH) [--from ISO] [--to ISO]\n' +
-  '         [--public-key FILE] [--region R] [--now ISO] [--progress]\n' +
+  '         [--public-key FILE] [--region R] [--now ISO] [--progress] [--json]\n' +
   '                                              check the signed digests and trace files of an archive';
 
-type Flags = Record<string, string | boolean | undefined>;
+export type Flags = Record<string, string | boolean | undefined>;
 
 export interface CommandIo {
   out: (line: string) => void;
@@ -22,14 +22,15 @@ export interface CommandIo {
   progress?: (text: string, final?: boolean) => void;
 }
 
-class VerifyUsageError extends Error {}
+/** Bad flags or settings: nothing could be checked (exit 2). */
+export class VerifyUsageError extends Error {}
 
-const text = (flags: Flags, name: string) => {
+export const text = (flags: Flags, name: string) => {
   const value = flags[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
-function time(flags: Flags, name: string): number | undefined {
+export function time(flags: Flags, name: string): number | undefined {
   const value = text(flags, name);
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
@@ -42,7 +43,7 @@ function time(flags: Flags, name: string): number | undefined {
  * The public keys to trust: `--public-key FILE` (PEM, one or more keys, or the JSON of
  * `GET /v3/{project_id}/digest-public-keys`), else the keys in the configured database.
  */
-async function trustedKeys(flags: Flags, config: Config): Promise<TrustedKey[]> {
+export async function trustedKeys(flags: Flags, config: Config): Promise<TrustedKey[]> {
   const file = text(flags, 'public-key');
   let entries: Array<{ pem: string; validTo: number | null }>;
   if (file) {
@@ -82,7 +83,10 @@ async function trustedKeys(flags: Flags, config: Config): Promise<TrustedKey[]> 
   return keys;
 }
 
-async function openBucket(flags: Flags, config: Config): Promise<{ bucket: Bucket; bucketName?: string }> {
+export async function openBucket(
+  flags: Flags,
+  config: Config,
+): Promise<{ bucket: Bucket; bucketName?: string }> {
   const name = text(flags, 'bucket');
   const dir = text(flags, 'dir');
   if ((name === undefined) === (dir === undefined))
@@ -117,10 +121,12 @@ export async function verifyCommand(
     const { bucket, bucketName } = await openBucket(flags, config);
     const trackerName = text(flags, 'tracker') ?? 'system';
     const region = text(flags, 'region') ?? config.CTS_REGION;
-    io.out(
-      `Verifying tracker ${trackerName} of project ${projectId} in ${bucketName ? `bucket ${bucketName}` : bucket.name}` +
-        ` from ${from === undefined ? 'the beginning' : new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
-    );
+    const json = flags.json === true;
+    const scope = `tracker ${trackerName} of project ${projectId} in ${bucketName ? `bucket ${bucketName}` : bucket.name}`;
+    if (!json)
+      io.out(
+        `Verifying ${scope} from ${from === undefined ? 'the beginning' : new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
+      );
     const result = await verifyArchive({
       bucket,
       bucketName,
@@ -131,12 +137,27 @@ export async function verifyCommand(
       to,
       now,
       keys,
-      onFinding: io.out,
       onProgress: io.progress
         ? (p) => io.progress!(`${PHASES[p.phase]}: ${p.done}${p.total === undefined ? '' : `/${p.total}`}`)
         : undefined,
     });
     io.progress?.('', true);
+    if (json) {
+      io.out(
+        JSON.stringify({
+          project_id: projectId,
+          tracker_name: trackerName,
+          from: from === undefined ? null : new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          ok: result.ok,
+          findings: result.findings,
+          digest_files: result.digests,
+          trace_files: { ...result.traceFiles, unchained: result.unchained, unproven: result.unproven },
+        }),
+      );
+      return result.ok ? 0 : 1;
+    }
+    for (const finding of result.findings) io.out(findingLine(finding));
     if (result.unchained > 0)
       io.out(
         `${result.unchained} trace files in the range belong to no digest chain (verification was off, or not digested yet).`,
@@ -161,10 +182,13 @@ export async function verifyCommand(
   }
 }
 
-/** A throttled one-line progress display on stderr (redrawn in place on a terminal). */
-export function stderrProgress(): CommandIo['progress'] {
+/**
+ * A throttled one-line progress display on stderr (redrawn in place on a terminal), silent for the
+ * first `quietMs` (a short run needs none).
+ */
+export function stderrProgress(label = 'verify', quietMs = 0): CommandIo['progress'] {
   const tty = process.stderr.isTTY;
-  let last = 0;
+  let last = Date.now() + quietMs - (tty ? 100 : 1000);
   return (line, final) => {
     const now = Date.now();
     if (final) {
@@ -173,6 +197,6 @@ export function stderrProgress(): CommandIo['progress'] {
     }
     if (now - last < (tty ? 100 : 1000)) return;
     last = now;
-    process.stderr.write(tty ? `\r\x1b[Kverify: ${line}` : `verify: ${line}\n`);
+    process.stderr.write(tty ? `\r\x1b[K${label}: ${line}` : `${label}: ${line}\n`);
   };
 }

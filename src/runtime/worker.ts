@@ -60,6 +60,8 @@ async function startIsolate(env: Bindings): Promise<Isolate> {
     logger: consoleLogger,
     // Replaced per request and per cron run by the execution context's waitUntil.
     waitUntil: (work) => void work.catch(() => {}),
+    // Cloudflare sets it to the connecting client (a client cannot: the edge overwrites it).
+    peerAddress: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
   };
   await bootstrapWorker(deps, config);
   return { deps, app: createApp(deps) };

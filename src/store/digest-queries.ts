@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from './db';
-import { digests, trackers, transferredFiles } from './schema/trackers';
+import { digestLeases, digests, trackers, transferredFiles } from './schema/trackers';
 
 export type TrackerRow = typeof trackers.$inferSelect;
 export type DigestRow = typeof digests.$inferSelect;
@@ -173,4 +173,57 @@ export async function recordDigest(
     );
   }
   await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+}
+
+type LeaseOf = { projectId: string; trackerName: string };
+
+/**
+ * Takes (or renews) the digest lease of a tracker for `holder` until `until`: true when it is
+ * now held by `holder`, false when another holder's lease has not expired. One statement, so two
+ * runs racing for it cannot both win.
+ */
+export async function acquireDigestLease(
+  db: Db,
+  of: LeaseOf,
+  holder: string,
+  now: number,
+  until: number,
+): Promise<boolean> {
+  const result = await db
+    .insert(digestLeases)
+    .values({ ...of, holder, expiresAt: until })
+    .onConflictDoUpdate({
+      target: [digestLeases.projectId, digestLeases.trackerName],
+      set: { holder, expiresAt: until },
+      setWhere: or(lt(digestLeases.expiresAt, now + 1), eq(digestLeases.holder, holder)),
+    });
+  return result.rowsAffected === 1;
+}
+
+/** Gives a lease back (only if `holder` still holds it). */
+export async function releaseDigestLease(db: Db, of: LeaseOf, holder: string): Promise<void> {
+  await db
+    .delete(digestLeases)
+    .where(
+      and(
+        eq(digestLeases.projectId, of.projectId),
+        eq(digestLeases.trackerName, of.trackerName),
+        eq(digestLeases.holder, holder),
+      ),
+    );
+}
+
+/** A tracker's row as it is now (a run re-reads it once it holds the lease). */
+export async function trackerById(db: Db, id: string): Promise<TrackerRow | undefined> {
+  const [row] = await db.select().from(trackers).where(eq(trackers.id, id));
+  return row;
+}
+
+/** Whether a digest is still an open chain head (another run may have ended it meanwhile). */
+export async function isOpenHead(db: Db, digestId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ id: digests.id })
+    .from(digests)
+    .where(and(eq(digests.id, digestId), eq(digests.isHead, true), eq(digests.isEnd, false)));
+  return row !== undefined;
 }

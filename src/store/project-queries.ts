@@ -62,16 +62,29 @@ export async function markApiKeyRevoked(
   return revoked.length > 0;
 }
 
+const principalColumns = {
+  keyId: apiKeys.id,
+  keyName: apiKeys.name,
+  projectId: apiKeys.projectId,
+  role: apiKeys.role,
+  domainId: projects.domainId,
+};
+
+/** The active key with this id (AK/SK requests name it), with its project's domain. */
+export async function findActiveKeyById(db: Db, keyId: string) {
+  const [row] = await db
+    .select(principalColumns)
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return row;
+}
+
 /** The active key with this hash, with its project's domain. */
 export async function findActiveKeyByHash(db: Db, keyHash: string) {
   const [row] = await db
-    .select({
-      keyId: apiKeys.id,
-      keyName: apiKeys.name,
-      projectId: apiKeys.projectId,
-      role: apiKeys.role,
-      domainId: projects.domainId,
-    })
+    .select(principalColumns)
     .from(apiKeys)
     .innerJoin(projects, eq(projects.id, apiKeys.projectId))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))

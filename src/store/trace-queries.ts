@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, gte, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { wellFormedJsonText } from '../domain/text';
 import type { Db } from './db';
 import { type NewTraceRow, traces } from './schema/traces';
 import { traceJson } from './trace-json';
@@ -28,6 +29,12 @@ const TRACE_ID_AT = INSERT_COLUMNS.findIndex(([key]) => key === 'traceId');
 type InsertRow = Array<string | number | null>;
 
 /**
+ * The rows as one JSON text. `->>` decodes a `\udc00` escape into bytes that are not UTF-8 (and
+ * crash every later read): repaired here whatever the caller validated, in one pass over the text.
+ */
+const payloadOf = (rows: InsertRow[]) => wellFormedJsonText(JSON.stringify(rows));
+
+/**
  * Concurrent reports without notifications share one insert (group commit, write-queue.ts). Of
  * rows with the same (project, trace_id), SQLite stores the first in `json_each` order, i.e. the
  * first report's: each report counts the returned rows it was first to claim.
@@ -35,7 +42,7 @@ type InsertRow = Array<string | number | null>;
 function traceInsert(db: Db): MergeKind<InsertRow> {
   return {
     statement: (rows, merged) =>
-      db.run(sql`${INSERT_HEAD}${JSON.stringify(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`),
+      db.run(sql`${INSERT_HEAD}${payloadOf(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`),
     split(result, parts) {
       const stored = new Set<string>();
       for (const row of (result as { rows: ArrayLike<unknown>[] }).rows) stored.add(`${row[0]}\n${row[1]}`);
@@ -66,7 +73,7 @@ export async function insertTraces(
   const values = rows.map((row) => INSERT_COLUMNS.map(([key]) => (row[key] ?? null) as InsertRow[number]));
   let results: unknown[];
   if (runBefore.length > 0) {
-    const insert = db.run(sql`${INSERT_HEAD}${JSON.stringify(values)}${INSERT_TAIL}`);
+    const insert = db.run(sql`${INSERT_HEAD}${payloadOf(values)}${INSERT_TAIL}`);
     results = await runWrite(db, [...runBefore, insert]);
   } else {
     let kind = kinds.get(db);

@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db';
 import { SLOT_MS, slotOf, traces } from './schema/traces';
@@ -28,10 +28,12 @@ const slotted = (column: SQLiteColumn, index: string): FilterIndex => ({ column,
  */
 export const FILTERS = {
   request_id: slotted(traces.requestId, 'traces_request_id_slot'),
+  access_key_id: slotted(traces.accessKeyId, 'traces_access_key_id_slot'),
   resource_id: slotted(traces.resourceId, 'traces_resource_id_slot'),
   resource_name: slotted(traces.resourceName, 'traces_resource_name_slot'),
   source_ip: slotted(traces.sourceIp, 'traces_source_ip_slot'),
   user: slotted(traces.userName, 'traces_user_slot'),
+  enterprise_project_id: slotted(traces.enterpriseProjectId, 'traces_enterprise_project_slot'),
   trace_name: slotted(traces.traceName, 'traces_trace_name_slot'),
   resource_type: plain(traces.resourceType, 'traces_resource_type_time'),
   code: plain(traces.code, 'traces_code_time'),
@@ -49,7 +51,46 @@ export interface TraceFilter {
   to: number;
   /** Keyset continuation: only traces strictly after this one in (time DESC, seq DESC). */
   after?: { time: number; seq: number };
-  equals: Partial<Record<FilterName, string>>;
+  /** Exact values; several values of one filter match any of them. */
+  equals: Partial<Record<FilterName, string | string[]>>;
+  /** Values that start with these (walked through the same index as the exact value). */
+  prefixes?: Partial<Record<PrefixFilter, string>>;
+  /**
+   * Traces of every tracker but this one (`trace_type=data`: all data trackers). Checked on the
+   * rows the driving index yields: with no other filter that is the project's time index.
+   */
+  notTracker?: string;
+}
+
+/** Filters that can match a prefix: the slotted index holds the value, so a prefix is a range of it. */
+export const PREFIX_FILTERS = ['resource_id', 'resource_name'] as const;
+export type PrefixFilter = (typeof PREFIX_FILTERS)[number];
+
+/**
+ * The least string greater than every string starting with `prefix` (its last code point plus
+ * one, skipping the surrogate block): `column >= prefix AND column < bound` is the prefix as an
+ * index range (SQLite compares text as UTF-8 bytes, i.e. by code point). None when no such
+ * bound exists (a prefix of U+10FFFF only).
+ */
+export function prefixBound(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+  }
+  return undefined;
+}
+
+function condition(column: SQLiteColumn, value: string | string[] | undefined, prefix: string | undefined) {
+  const parts: SQL[] = [];
+  if (Array.isArray(value)) parts.push(value.length === 1 ? eq(column, value[0]!) : inArray(column, value));
+  else if (value !== undefined) parts.push(eq(column, value));
+  if (prefix !== undefined) {
+    parts.push(gte(column, prefix));
+    const bound = prefixBound(prefix);
+    if (bound !== undefined) parts.push(lt(column, bound));
+  }
+  return parts;
 }
 
 // Raw SQL, because drizzle's builder cannot say `INDEXED BY`.
@@ -106,12 +147,13 @@ export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undef
     const { time, seq } = filter.after;
     conditions.push(or(lt(traces.time, time), and(eq(traces.time, time), lt(traces.seq, seq)))!);
   }
+  if (filter.notTracker !== undefined) conditions.push(ne(traces.trackerName, filter.notTracker));
   let driver: FilterIndex | undefined;
   for (const [name, spec] of Object.entries(FILTERS) as Array<[FilterName, FilterIndex]>) {
-    const value = filter.equals[name];
-    if (value === undefined) continue;
+    const parts = condition(spec.column, filter.equals[name], filter.prefixes?.[name as PrefixFilter]);
+    if (parts.length === 0) continue;
     driver ??= spec;
-    conditions.push(eq(spec.column, value));
+    conditions.push(...parts);
   }
   const where = and(...conditions);
   if (!driver?.slotted) {

@@ -52,6 +52,9 @@ export function digestKey(name: DigestName): string {
   return `${folder}/${prefix}CloudTrace-Digest_${name.region}-${name.projectId}_${fileTime(name.endTime)}.json.gz`;
 }
 
+/** The object beside a digest that holds its hex signature (ADR 0003). */
+export const signatureKey = (digestKey: string) => `${digestKey}.sig`;
+
 /** The file prefix a digest key was named with ('' for none). */
 export function prefixOfDigestKey(key: string): string {
   const file = key.slice(key.lastIndexOf('/') + 1);
@@ -64,6 +67,12 @@ export interface DigestLogFile {
   object: string;
   log_hash_value: string;
   log_hash_algorithm: string;
+  /**
+   * Oldest and newest trace `time` (epoch ms) in the file: `cts archive query` reads only the
+   * files that can hold its range. Absent in digests written before they were recorded.
+   */
+  oldest_trace_time?: number;
+  newest_trace_time?: number;
 }
 
 /** The JSON object a digest file holds: reference §8.2 plus the key and trace-time fields. */
@@ -142,6 +151,8 @@ export function digestDocument(input: DigestInput, fingerprint: string): DigestD
       object: f.objectKey,
       log_hash_value: f.sha256,
       log_hash_algorithm: HASH_ALGORITHM,
+      oldest_trace_time: f.oldestTime,
+      newest_trace_time: f.newestTime,
     })),
   };
 }

@@ -74,16 +74,54 @@ async function parse(body: Uint8Array): Promise<DigestDocument | string> {
   return value as DigestDocument;
 }
 
+/** Where a digest's signature may come from besides the digest itself (ADR 0003). */
+export interface SignatureSources {
+  /** The object metadata (`signature`, `signature-algorithm`); empty in a plain download. */
+  metadata: Record<string, string>;
+  /** The hex signature read from the signature object beside it, or why it could not be read. */
+  sidecar?: { signature: string } | { error: string };
+  /** What an authentic newer digest records of it (`previous_digest_*`). */
+  link?: { hash: string; signature: string; isEnd: boolean; newer: string };
+}
+
+/** A digest as checked, and what is wrong with the signature object beside it, if anything. */
+export interface DigestCheck {
+  digest: CheckedDigest;
+  sidecarProblem?: string;
+}
+
+type Verdict = 'valid' | 'invalid' | 'unknown key' | 'retired';
+
+async function verdict(
+  doc: DigestDocument,
+  sha256: string,
+  signature: string,
+  keys: Map<string, TrustedKey>,
+): Promise<Verdict> {
+  const key = keys.get(doc.public_key_fingerprint);
+  if (!key) return 'unknown key';
+  if (!(await verifyString(key.publicKey, signingString(doc, sha256), signature))) return 'invalid';
+  if (key.validTo !== null && parseFileTime(doc.digest_end_time) > key.validTo) return 'retired';
+  return 'valid';
+}
+
 /**
- * Reads one digest and checks what can be checked alone: where it is stored, whose it is, and its
- * signature — from the object metadata, or `linkSignature` (the newer digest's
- * `previous_digest_signature`) when the metadata lost it.
+ * Reads one digest and checks what can be checked without the walk: where it is stored, whose it
+ * is, and whether its content is authentic — proven by the hash an authentic newer digest records
+ * of it (the chain), or by a signature under a trusted key from the object metadata or the
+ * signature object beside it. A signature that is present and wrong is a finding even when the
+ * chain proves the content; one that is merely absent is not, as long as something proves it.
  */
 export async function checkDigest(
   entry: DigestEntry,
-  object: StoredObject | null,
-  context: { projectId: string; bucketName?: string; keys: Map<string, TrustedKey>; linkSignature?: string },
-): Promise<CheckedDigest> {
+  object: StoredObject | { error: string },
+  context: {
+    projectId: string;
+    bucketName?: string;
+    keys: Map<string, TrustedKey>;
+    sources: SignatureSources;
+  },
+): Promise<DigestCheck> {
   const checked: CheckedDigest = {
     key: entry.key,
     placed: false,
@@ -94,23 +132,26 @@ export async function checkDigest(
     isEnd: false,
     problems: [],
   };
-  if (!object) {
-    checked.problems.push('missing');
-    return checked;
+  if ('error' in object) {
+    checked.problems.push(`unreadable (${object.error})`);
+    return { digest: checked };
   }
+  const { metadata, sidecar, link } = context.sources;
   checked.sha256 = await sha256Hex(object.body);
-  checked.signature = object.metadata.signature;
+  checked.signature = metadata.signature;
   const parsed = await parse(object.body);
   if (typeof parsed === 'string') {
     checked.problems.push(parsed);
-    return checked;
+    if (link && link.hash !== checked.sha256)
+      checked.problems.push(`hash does not match previous_digest_hash_value in ${link.newer}`);
+    return { digest: checked };
   }
   const doc = parsed;
   checked.doc = doc;
   if (doc.digest_object !== entry.key) {
-    checked.problems.push(`moved (its digest_object is ${doc.digest_object})`);
+    checked.problems.push(`stored under another key (its digest_object is ${doc.digest_object})`);
   } else if (context.bucketName !== undefined && doc.digest_bucket !== context.bucketName) {
-    checked.problems.push(`moved (its digest_bucket is ${doc.digest_bucket})`);
+    checked.problems.push(`written for another bucket (its digest_bucket is ${doc.digest_bucket})`);
   } else if (doc.project_id !== context.projectId) {
     checked.problems.push(`belongs to project ${doc.project_id}`);
   } else {
@@ -120,27 +161,41 @@ export async function checkDigest(
     checked.isEnd = doc.digest_end;
   }
 
-  let signature = checked.signature;
-  if (!signature) {
-    checked.problems.push('no signature in the object metadata');
-    signature = context.linkSignature;
-  } else if (object.metadata['signature-algorithm'] !== SIGNATURE_ALGORITHM) {
-    checked.problems.push(`signature-algorithm metadata is not ${SIGNATURE_ALGORITHM}`);
+  const byChain = link !== undefined && link.hash === checked.sha256;
+  const verdicts: Verdict[] = [];
+  let metadataValid = false;
+  if (metadata.signature) {
+    if (metadata['signature-algorithm'] !== SIGNATURE_ALGORITHM)
+      checked.problems.push(`signature-algorithm metadata is not ${SIGNATURE_ALGORITHM}`);
+    const v = await verdict(doc, checked.sha256, metadata.signature, context.keys);
+    verdicts.push(v);
+    metadataValid = v === 'valid';
+    if (v === 'invalid') checked.problems.push('signature verification failed');
+    if (v === 'retired')
+      checked.problems.push(`signed with key ${doc.public_key_fingerprint} after it was retired`);
   }
-  if (!signature) return checked;
-  const key = context.keys.get(doc.public_key_fingerprint);
-  if (!key) {
+  let sidecarProblem: string | undefined;
+  if (sidecar && 'error' in sidecar) sidecarProblem = sidecar.error;
+  else if (sidecar) {
+    const v = await verdict(doc, checked.sha256, sidecar.signature, context.keys);
+    verdicts.push(v);
+    if (v === 'invalid') sidecarProblem = 'its signature does not verify the digest beside it';
+    if (v === 'retired')
+      sidecarProblem = `signed with key ${doc.public_key_fingerprint} after it was retired`;
+  }
+  if (link && !byChain)
+    checked.problems.push(`hash does not match previous_digest_hash_value in ${link.newer}`);
+  if (link && byChain && metadataValid && link.signature !== metadata.signature)
+    checked.problems.push(`signature does not match previous_digest_signature in ${link.newer}`);
+  if (link && byChain && link.isEnd !== doc.digest_end)
+    checked.problems.push(`digest_end does not match previous_digest_end in ${link.newer}`);
+
+  checked.authentic = byChain || verdicts.includes('valid');
+  // A signature object that does not fit a changed digest is part of that digest's finding.
+  if (!checked.authentic) sidecarProblem = undefined;
+  if (!checked.authentic && verdicts.length === 0 && !link)
+    checked.problems.push('no signature (none in the object metadata, no signature object beside it)');
+  if (!checked.authentic && verdicts.includes('unknown key'))
     checked.problems.push(`signed with an unknown key (${doc.public_key_fingerprint || 'none'})`);
-    return checked;
-  }
-  if (!(await verifyString(key.publicKey, signingString(doc, checked.sha256), signature))) {
-    checked.problems.push('signature verification failed');
-    return checked;
-  }
-  if (key.validTo !== null && parseFileTime(doc.digest_end_time) > key.validTo) {
-    checked.problems.push(`signed with key ${key.fingerprint} after it was retired`);
-    return checked;
-  }
-  checked.authentic = true;
-  return checked;
+  return { digest: checked, sidecarProblem };
 }

@@ -2,7 +2,14 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db';
 import { SLOT_MS } from '../../src/store/schema/traces';
-import { FILTERS, type FilterName, selectTracesSql, slotSteps } from '../../src/store/trace-search';
+import {
+  FILTERS,
+  type FilterName,
+  prefixBound,
+  selectTracesSql,
+  slotSteps,
+  type TraceFilter,
+} from '../../src/store/trace-search';
 import { openTestDb } from '../helpers/app';
 
 // The plans behind docs/adr/0001-trace-storage.md: every query walks the index it names, in
@@ -59,6 +66,43 @@ describe('trace query plans', () => {
     expect(slotted).toContain(
       'SEARCH traces USING INDEX traces_user_slot (project_id=? AND <expr>=? AND user_name=? AND time>? AND time<?)',
     );
+  });
+});
+
+describe('console criteria: several values, prefixes', () => {
+  const planOf = async (filter: Pick<TraceFilter, 'equals' | 'prefixes'>) => {
+    const query = selectTracesSql({ projectId: 'p', from: NOW - WEEK, to: NOW, ...filter }, 201)!;
+    return (await db.all<{ detail: string }>(sql`explain query plan ${query}`)).map((row) => row.detail);
+  };
+
+  it('walks the slotted index for several users and for a resource ID or name prefix, never scanning', async () => {
+    const users = await planOf({ equals: { user: ['alice', 'bob'] } });
+    expect(users).toContain(
+      'SEARCH traces USING COVERING INDEX traces_user_slot (project_id=? AND <expr>=? AND user_name=? AND time>? AND time<?)',
+    );
+    for (const name of ['resource_id', 'resource_name'] as const) {
+      const detail = await planOf({ equals: {}, prefixes: { [name]: 'srv-' } });
+      expect(detail).toContain(
+        `SEARCH traces USING COVERING INDEX traces_${name}_slot (project_id=? AND <expr>=? AND ${name}>? AND ${name}<?)`,
+      );
+      expect(detail.filter((d) => d.startsWith('SCAN traces'))).toEqual([]);
+    }
+  });
+
+  it('bounds a prefix by the next code point, skipping surrogates', () => {
+    expect(prefixBound('srv-')).toBe('srv.');
+    expect(prefixBound('a\u{10FFFF}')).toBe('b');
+    expect(prefixBound('x\ud7ff')).toBe('x\ue000');
+    expect(prefixBound('\u{1F600}')).toBe('\u{1F601}');
+    expect(prefixBound('\u{10FFFF}')).toBeUndefined();
+  });
+
+  it('finds exactly the values that start with the prefix', async () => {
+    const values = ['srv', 'srv-', 'srv-1', 'srv-\u{10FFFF}x', 'srv.', 'srv,', 'srw', 'Srv-1'];
+    const rows = await db.all<{ v: string }>(
+      sql`select value as v from json_each(${JSON.stringify(values)}) where value >= ${'srv-'} and value < ${prefixBound('srv-')}`,
+    );
+    expect(rows.map((row) => row.v).sort()).toEqual(['srv-', 'srv-1', 'srv-\u{10FFFF}x']);
   });
 });
 

@@ -70,7 +70,7 @@ export async function readDigests(
 ): Promise<Array<{ key: string; doc: DigestDocument; body: Uint8Array; metadata: Record<string, string> }>> {
   const out = [];
   for await (const { key } of deps.buckets.bucket(bucket).list('CloudTraces/')) {
-    if (!key.includes('/Digest/')) continue;
+    if (!key.includes('/Digest/') || key.endsWith('.sig')) continue;
     const object = (await deps.buckets.bucket(bucket).get(key))!;
     const doc = JSON.parse(new TextDecoder().decode(await gunzipBytes(object.body))) as DigestDocument;
     out.push({ key, doc, body: object.body, metadata: object.metadata });

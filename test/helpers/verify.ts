@@ -124,8 +124,18 @@ export async function restoreBucket(bucket: Bucket, snapshot: Snapshot): Promise
   }
 }
 
+/** What `cts verify --json` prints. */
+export interface VerifyJson {
+  ok: boolean;
+  findings: Array<{ type: string; key: string; reason: string; unproven?: string[] }>;
+  digest_files: { valid: number; total: number };
+  trace_files: { valid: number; total: number; unchained: number; unproven: number };
+}
+
 export interface Verification {
   code: number;
+  /** The same verification with `--json`, parsed. */
+  json?: VerifyJson;
   lines: string[];
   findings: string[];
   summary: string;
@@ -144,8 +154,16 @@ export async function verify(
     { out: (line) => lines.push(line), err: (line) => errors.push(line) },
     archive.settings,
   );
+  const jsonLines: string[] = [];
+  const jsonCode = await verifyCommand(
+    { project: archive.env.projectId, 'public-key': archive.keysFile, ...flags, json: true },
+    { out: (line) => jsonLines.push(line), err: () => undefined },
+    archive.settings,
+  );
+  expect(jsonCode).toBe(code);
   return {
     code,
+    json: jsonLines.length === 1 ? (JSON.parse(jsonLines[0]!) as VerifyJson) : undefined,
     lines,
     findings: lines.filter((line) => line.includes(' INVALID: ')),
     summary: lines.at(-1) ?? '',

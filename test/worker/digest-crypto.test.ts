@@ -27,10 +27,15 @@ export default {
       return Response.json({ body: b64(signed.body), metadata: signed.metadata, publicKeyPem: signer.publicKeyPem });
     }
     const keys = (await importVerifiers(task.publicKeyPem)).map((k) => ({ ...k, validTo: null }));
-    const checked = await checkDigest(
+    const { digest: checked } = await checkDigest(
       { key: task.input.key, endTime: task.input.endTime, prefix: '' },
       { body: unb64(task.body), metadata: task.metadata },
-      { projectId: task.input.projectId, bucketName: task.input.bucket, keys: new Map(keys.map((k) => [k.fingerprint, k])) },
+      {
+        projectId: task.input.projectId,
+        bucketName: task.input.bucket,
+        keys: new Map(keys.map((k) => [k.fingerprint, k])),
+        sources: { metadata: task.metadata },
+      },
     );
     return Response.json({ authentic: checked.authentic, problems: checked.problems });
   },
@@ -92,10 +97,16 @@ describe('digests in workerd', () => {
       const body = Uint8Array.from(Buffer.from(out.body as string, 'base64'));
       const publicKeyPem = out.publicKeyPem as string;
       if (pem) expect(publicKeyPem).toBe(signer.publicKeyPem);
-      const checked = await checkDigest(
+      const metadata = out.metadata as Record<string, string>;
+      const { digest: checked } = await checkDigest(
         { key: input.key, endTime: input.endTime, prefix: '' },
-        { body, metadata: out.metadata as Record<string, string> },
-        { projectId: input.projectId, bucketName: input.bucket, keys: await keysOf(publicKeyPem) },
+        { body, metadata },
+        {
+          projectId: input.projectId,
+          bucketName: input.bucket,
+          keys: await keysOf(publicKeyPem),
+          sources: { metadata },
+        },
       );
       expect(checked.problems).toEqual([]);
       expect(checked.authentic).toBe(true);

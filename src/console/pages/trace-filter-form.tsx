@@ -1,19 +1,33 @@
 import { TRACE_RATINGS } from '../../domain/traces/schema';
-import { PAGE_SIZES, RANGES, type RangeName, SEARCH_BY } from '../trace-filters';
+import { canPrefix, MAX_USERS, PAGE_SIZES, RANGES, type RangeName, SEARCH_BY } from '../trace-filters';
 
 /** Service acronyms offered as suggestions in the Trace Source box (any value may be typed). */
 const KNOWN_SERVICES = ['CTS', 'ECS', 'EVS', 'VPC', 'IAM', 'OBS', 'ELB', 'RDS', 'DNS', 'KMS', 'CCE', 'SMN'];
 
+/** Filters kept under "More filters" (open when one of them is set). */
+const MORE = [
+  'source_ip',
+  'code',
+  'request_id',
+  'tracker_name',
+  'trace_type',
+  'trace_id',
+  'from',
+  'to',
+  'limit',
+];
+
 /**
- * The Trace List's filters as a GET form: submitting it puts every filter in the URL (shareable,
- * and the back button works). `values` is the raw query, so a value that did not parse is shown
- * as typed.
+ * The Trace List's filters as a GET form: submitting it puts the filters in the URL (shareable,
+ * and the back button works; the server drops empty fields with a redirect). `values` is the raw
+ * query, so a value that did not parse is shown as typed.
  */
 export function FilterForm({ values }: { values: URLSearchParams }) {
   const v = (name: string) => values.get(name) ?? '';
   const range = (v('range') || '1h') as RangeName;
   const searchBy = v('search_by') || 'resource_id';
   const limit = v('limit') || '20';
+  const moreOpen = range === 'custom' || MORE.some((name) => v(name) !== '');
   return (
     <form class="card filters" method="get" action="/console/traces" aria-label="Trace filters">
       <label>
@@ -35,7 +49,8 @@ export function FilterForm({ values }: { values: URLSearchParams }) {
         Resource type
         <input type="text" name="resource_type" value={v('resource_type')} placeholder="e.g. ecs" />
       </label>
-      <div class="search">
+      <fieldset class="search">
+        <legend class="visually-hidden">Search</legend>
         <label>
           Search by
           <select name="search_by">
@@ -47,13 +62,28 @@ export function FilterForm({ values }: { values: URLSearchParams }) {
           </select>
         </label>
         <label>
-          Search
-          <input type="text" name="search" value={v('search')} aria-label="Search value" />
+          Match
+          <select name="match">
+            <option value="exact">is exactly</option>
+            <option value="prefix" selected={v('match') === 'prefix' && canPrefix(searchBy)}>
+              starts with (IDs, names)
+            </option>
+          </select>
         </label>
-      </div>
+        <label>
+          Search value
+          <input type="text" name="search" value={v('search')} />
+        </label>
+      </fieldset>
       <label>
-        Operator
-        <input type="text" name="user" value={v('user')} placeholder="user name" />
+        Operators
+        <input
+          type="text"
+          name="user"
+          value={v('user')}
+          placeholder="alice, bob"
+          title={`One or more user names, separated by commas (at most ${MAX_USERS})`}
+        />
       </label>
       <label>
         Trace status
@@ -67,10 +97,6 @@ export function FilterForm({ values }: { values: URLSearchParams }) {
         </select>
       </label>
       <label>
-        Trace ID
-        <input type="text" name="trace_id" value={v('trace_id')} />
-      </label>
-      <label>
         Time range
         <select name="range">
           {Object.entries(RANGES).map(([value, { label }]) => (
@@ -80,24 +106,58 @@ export function FilterForm({ values }: { values: URLSearchParams }) {
           ))}
         </select>
       </label>
-      <label>
-        From (UTC, custom range)
-        <input type="datetime-local" name="from" value={v('from')} />
-      </label>
-      <label>
-        To (UTC, custom range)
-        <input type="datetime-local" name="to" value={v('to')} />
-      </label>
-      <label>
-        Rows per page
-        <select name="limit">
-          {PAGE_SIZES.map((size) => (
-            <option value={String(size)} selected={String(size) === limit}>
-              {size}
-            </option>
-          ))}
-        </select>
-      </label>
+      <details class="more" open={moreOpen}>
+        <summary>More filters</summary>
+        <div class="filters-more">
+          <label>
+            Source IP
+            <input type="text" name="source_ip" value={v('source_ip')} inputmode="text" />
+          </label>
+          <label>
+            Code
+            <input type="text" name="code" value={v('code')} placeholder="e.g. 403" />
+          </label>
+          <label>
+            Request ID
+            <input type="text" name="request_id" value={v('request_id')} />
+          </label>
+          <label>
+            Tracker
+            <input type="text" name="tracker_name" value={v('tracker_name')} placeholder="e.g. system" />
+          </label>
+          <label>
+            Trace type
+            <select name="trace_type">
+              <option value="">All trace types</option>
+              <option value="system" selected={v('trace_type') === 'system'}>
+                Management (system)
+              </option>
+            </select>
+          </label>
+          <label>
+            Trace ID
+            <input type="text" name="trace_id" value={v('trace_id')} />
+          </label>
+          <label>
+            From (UTC, custom range)
+            <input type="datetime-local" name="from" value={v('from')} />
+          </label>
+          <label>
+            To (UTC, custom range)
+            <input type="datetime-local" name="to" value={v('to')} />
+          </label>
+          <label>
+            Rows per page
+            <select name="limit">
+              {PAGE_SIZES.map((size) => (
+                <option value={String(size)} selected={String(size) === limit}>
+                  {size}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      </details>
       <div class="buttons">
         <button type="submit" class="primary">
           Query

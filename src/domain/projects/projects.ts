@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
   findActiveKeyByHash,
+  findActiveKeyById,
   findProject,
   insertApiKey,
   insertProject,
@@ -13,6 +14,7 @@ import type { Role } from '../../store/schema/projects';
 import { randomHex, sha256Hex } from '../crypto';
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
+import { accessKeyIdOf, keyIdOfAccessKey, secretAccessKeyOf } from './access-keys';
 import { cachedPrincipal, forgetKey, rememberPrincipal } from './key-cache';
 
 export const PROJECT_ID = /^[0-9a-f]{32}$/;
@@ -32,6 +34,8 @@ export interface Principal {
   projectId: string;
   domainId: string;
   role: Role;
+  /** The access key id when the request was signed with AK/SK (recorded in audit traces). */
+  accessKeyId?: string;
 }
 
 export interface CreatedKey {
@@ -41,9 +45,11 @@ export interface CreatedKey {
   name: string;
   /** The secret; shown once, never stored. */
   token: string;
+  /** The key as an AK/SK pair; absent when the server has no `CTS_SECRET` to derive the SK from. */
+  accessKey?: { id: string; secret: string };
 }
 
-type ProjectDeps = Pick<Deps, 'db' | 'clock'>;
+type ProjectDeps = Pick<Deps, 'db' | 'clock'> & { config?: Pick<Deps['config'], 'CTS_SECRET'> };
 
 /** The row a new project's `system` management tracker starts as (enabled, no transfer). */
 export function newSystemTracker(projectId: string, now: number): typeof trackers.$inferInsert {
@@ -101,7 +107,11 @@ export async function createApiKey(
     createdAt: deps.clock(),
   };
   await insertApiKey(deps.db, key);
-  return { id: key.id, projectId: key.projectId, role: key.role, name: key.name, token };
+  const serverSecret = deps.config?.CTS_SECRET;
+  const accessKey = serverSecret
+    ? { id: accessKeyIdOf(key.id), secret: await secretAccessKeyOf(serverSecret, key.id) }
+    : undefined;
+  return { id: key.id, projectId: key.projectId, role: key.role, name: key.name, token, accessKey };
 }
 
 export async function listApiKeys(deps: Pick<Deps, 'db'>, projectId: string) {
@@ -113,6 +123,16 @@ export async function revokeApiKey(deps: ProjectDeps, projectId: string, keyId: 
   const revoked = await markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
   forgetKey(deps.db, keyId);
   return revoked;
+}
+
+/** The principal of an access key id, or undefined when it names no active key. */
+export async function principalOfAccessKey(
+  deps: Pick<Deps, 'db'>,
+  accessKeyId: string,
+): Promise<Principal | undefined> {
+  const keyId = keyIdOfAccessKey(accessKeyId);
+  const row = keyId === undefined ? undefined : await findActiveKeyById(deps.db, keyId);
+  return row && { ...row, accessKeyId };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { TraceRow } from '../../store/schema/traces';
 import { findTraceKey, selectTraceJsonById } from '../../store/trace-queries';
-import { FILTERS, type FilterName, selectTraces } from '../../store/trace-search';
+import { FILTERS, type FilterName, type PrefixFilter, selectTraces } from '../../store/trace-search';
 import type { Deps } from '../deps';
 import { badField } from '../errors';
 import type { Trace, TraceQuery } from './schema';
@@ -21,20 +21,29 @@ export interface TraceJsonPage {
   meta_data: { count: number; marker: string | null };
 }
 
+/**
+ * The API's query plus what the console can also ask: several operators (any of them), and
+ * resource IDs or names that start with a value. Both walk the same indexes as an exact value.
+ */
+export interface TraceSearch extends TraceQuery {
+  users?: string[];
+  prefixes?: Partial<Record<PrefixFilter, string>>;
+}
+
 const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
-/** A stored row in the API's shape (reference §3.2). */
+/** A stored row in the API's shape (reference §3.2, the SDK's `Traces`). */
 export function toApiTrace(row: TraceRow): Trace {
   return {
     trace_id: row.traceId,
     trace_name: row.traceName,
     trace_rating: row.traceRating,
     trace_type: row.traceType,
-    request: parseJson(row.request),
-    response: parseJson(row.response),
+    request: row.request,
+    response: row.response,
     code: row.code,
     api_version: row.apiVersion,
-    message: parseJson(row.message),
+    message: row.message,
     record_time: row.recordTime,
     time: row.time,
     user: parseJson(row.user) as Trace['user'],
@@ -47,6 +56,7 @@ export function toApiTrace(row: TraceRow): Trace {
     location_info: row.locationInfo,
     endpoint: row.endpoint,
     resource_url: row.resourceUrl,
+    ...(row.extras === null ? {} : (JSON.parse(row.extras) as Partial<Trace>)),
   };
 }
 
@@ -77,7 +87,7 @@ export function queryWindow(
 export async function queryTraces(
   deps: Pick<Deps, 'db' | 'clock'>,
   projectId: string,
-  query: TraceQuery,
+  query: TraceSearch,
 ): Promise<TracePage> {
   const page = await queryTraceJson(deps, projectId, query);
   return { traces: page.traces.map((json) => JSON.parse(json) as Trace), meta_data: page.meta_data };
@@ -87,7 +97,7 @@ export async function queryTraces(
 export async function queryTraceJson(
   deps: Pick<Deps, 'db' | 'clock'>,
   projectId: string,
-  query: TraceQuery,
+  query: TraceSearch,
 ): Promise<TraceJsonPage> {
   const now = deps.clock();
   if (query.trace_id !== undefined) {
@@ -102,15 +112,32 @@ export async function queryTraceJson(
     after = await findTraceKey(deps.db, projectId, query.next);
     if (!after) throw badField('next', 'names no trace of this project');
   }
-  const equals: Partial<Record<FilterName, string>> = {};
+  const equals: Partial<Record<FilterName, string | string[]>> = {};
   for (const name of Object.keys(FILTERS) as FilterName[]) {
     const value = query[name];
     if (value !== undefined) equals[name] = value;
   }
+  if (query.users !== undefined && query.users.length > 0) equals.user = query.users;
   // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
   if (query.trace_type === 'system') equals.tracker_name ??= 'system';
+  // Data traces are those reported to a data tracker (any tracker but `system`), one when named.
+  if (query.trace_type === 'data' && query.tracker_name === 'system')
+    throw badField('tracker_name', 'must name a data tracker when trace_type is data');
   // One row more than asked tells whether there is a next page.
-  const rows = await selectTraces(deps.db, { projectId, from, to, after, equals }, query.limit + 1);
+  const dataOnly = query.trace_type === 'data' && equals.tracker_name === undefined;
+  const rows = await selectTraces(
+    deps.db,
+    {
+      projectId,
+      from,
+      to,
+      after,
+      equals,
+      prefixes: query.prefixes,
+      ...(dataOnly ? { notTracker: 'system' } : {}),
+    },
+    query.limit + 1,
+  );
   const page = rows.slice(0, query.limit);
   const marker = rows.length > query.limit ? (page.at(-1)?.trace_id ?? null) : null;
   return { traces: page.map((row) => row.json), meta_data: { count: page.length, marker } };

@@ -1,3 +1,4 @@
+export * from './maintenance';
 export * from './notifications';
 export * from './projects';
 export * from './traces';

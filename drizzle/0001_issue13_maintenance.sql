@@ -1,0 +1,4 @@
+CREATE TABLE `maintenance` (
+	`task` text PRIMARY KEY NOT NULL,
+	`done_through` integer NOT NULL
+);
