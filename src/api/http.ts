@@ -8,7 +8,7 @@ import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
 import { loneSurrogatePaths } from '../domain/text';
 import type { Actor } from '../domain/traces/audit';
-import { isBusyError } from '../store/db';
+import { isBusyError, isUnreachableError } from '../store/db';
 import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
@@ -185,6 +185,18 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   });
   if (isBusyError(error))
     return errorJson(c, new CtsError(503, 'CTS.0004', 'The database is busy, please retry.'));
+  // A database server that cannot be reached is a wait, not a fault of the request (503 with
+  // Retry-After, like busy): a write that failed so committed nothing.
+  if (isUnreachableError(error)) {
+    return errorJson(
+      c,
+      new CtsError(
+        503,
+        write ? 'CTS.0004' : 'CTS.0005',
+        'The database is unreachable, please retry after the Retry-After seconds.',
+      ),
+    );
+  }
   return write
     ? errorJson(c, new CtsError(500, 'CTS.0004', 'Failed to write data.'))
     : errorJson(c, new CtsError(500, 'CTS.0005', 'Failed to read data.'));
