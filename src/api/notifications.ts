@@ -14,6 +14,7 @@ import {
   OperationSchema,
   UpdateNotificationSchema,
 } from '../domain/notifications/schema';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister, canRead } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -50,6 +51,7 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
 const createNotificationRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/notifications',
+  operationId: 'CreateNotification',
   tags: ['Key event notifications'],
   summary: 'Create a key event notification',
   description:
@@ -58,7 +60,11 @@ const createNotificationRoute = createRoute({
     '`filter`. `topic_id` is an http(s) webhook URL or a topic URN defined with `PUT /v3/{project_id}/topics/{name}`. ' +
     'Without `status`, a rule with a topic starts enabled and one without starts disabled.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'createNotification', resourceType: 'notification' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: { params: ProjectParams, body: jsonBody(CreateNotificationSchema) },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: CreatedNotificationSchema } } },
@@ -69,11 +75,16 @@ const createNotificationRoute = createRoute({
 const updateNotificationRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/notifications',
+  operationId: 'UpdateNotification',
   tags: ['Key event notifications'],
   summary: 'Modify, enable or disable a key event notification',
   description: 'A full replacement of the rule; `topic_id` is required when `status` is `enabled`.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateNotification', resourceType: 'notification' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: { params: ProjectParams, body: jsonBody(UpdateNotificationSchema) },
   responses: {
     200: { description: 'Modified', content: { 'application/json': { schema: NotificationSchema } } },
@@ -85,6 +96,7 @@ const updateNotificationRoute = createRoute({
 const listNotificationsRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/notifications/{notification_type}',
+  operationId: 'ListNotifications',
   tags: ['Key event notifications'],
   summary: 'Query key event notifications',
   security,
@@ -115,11 +127,15 @@ const listNotificationsRoute = createRoute({
 const deleteNotificationsRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/notifications',
+  operationId: 'DeleteNotification',
   tags: ['Key event notifications'],
   summary: 'Delete key event notifications',
   description: 'All or nothing: when an id is unknown, nothing is deleted (404). Queued deliveries go too.',
   security,
-  middleware: [canAdminister],
+  middleware: [
+    auditRefusals({ traceName: 'deleteNotification', resourceType: 'notification' }),
+    canAdminister,
+  ],
   request: {
     params: ProjectParams,
     query: z.object({
@@ -150,6 +166,7 @@ const DeliverySchema = z
 const listDeliveriesRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/notification-deliveries',
+  operationId: 'ListNotificationDeliveries',
   tags: ['Key event notifications'],
   summary: 'Query webhook deliveries (not in CTS)',
   description:

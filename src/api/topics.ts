@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteTopic, listTopics, putTopic } from '../domain/notifications/topics';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -21,6 +22,7 @@ const TopicParams = ProjectParams.extend({
 const putTopicRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/topics/{topic_name}',
+  operationId: 'PutTopic',
   tags: ['Topics'],
   summary: 'Define or repoint a notification topic (not in CTS)',
   description:
@@ -28,7 +30,11 @@ const putTopicRoute = createRoute({
     'delivering to `endpoint`, an http(s) URL without credentials. Repointing takes effect for queued deliveries too. ' +
     'Topics are admin-only, so a webhook URL with a secret path stays out of readers\u2019 sight.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateTopic', resourceType: 'topic' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: TopicParams,
     body: {
@@ -46,6 +52,7 @@ const putTopicRoute = createRoute({
 const listTopicsRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/topics',
+  operationId: 'ListTopics',
   tags: ['Topics'],
   summary: 'List notification topics (not in CTS)',
   security,
@@ -63,10 +70,11 @@ const listTopicsRoute = createRoute({
 const deleteTopicRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/topics/{topic_name}',
+  operationId: 'DeleteTopic',
   tags: ['Topics'],
   summary: 'Delete a notification topic no notification uses (not in CTS)',
   security,
-  middleware: [canAdminister],
+  middleware: [auditRefusals({ traceName: 'deleteTopic', resourceType: 'topic' }), canAdminister],
   request: { params: TopicParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses, ...notFoundResponse },
 });

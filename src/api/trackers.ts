@@ -8,6 +8,7 @@ import {
   UpdateTrackerSchema,
   updateTracker,
 } from '../domain/trackers';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister, canRead } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -67,6 +68,7 @@ const trackerNameQuery = TrackerNameQuerySchema.extend({
 const createTrackerRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/tracker',
+  operationId: 'CreateTracker',
   tags: ['Trackers'],
   summary: 'Create the management tracker or a data tracker',
   description:
@@ -74,7 +76,11 @@ const createTrackerRoute = createRoute({
     'data tracker (`tracker_type: data`, a name of your choice, `data_bucket` naming an existing bucket and READ/WRITE). ' +
     '`obs_info.is_obs_created: true` creates the bucket.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'createTracker', resourceType: 'tracker' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: CreateTrackerSchema } } },
@@ -88,13 +94,18 @@ const createTrackerRoute = createRoute({
 const updateTrackerRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/tracker',
+  operationId: 'UpdateTracker',
   tags: ['Trackers'],
   summary: 'Modify, enable or disable the tracker',
   description:
     'Fields left out keep their values; the new settings take effect at once. A disabled tracker keeps ' +
     'recording traces for the 7-day list, but transfers nothing (not even after it is enabled again).',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateTracker', resourceType: 'tracker' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: UpdateTrackerSchema } } },
@@ -109,6 +120,7 @@ const updateTrackerRoute = createRoute({
 const listTrackersRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/trackers',
+  operationId: 'ListTrackers',
   tags: ['Trackers'],
   summary: 'Query trackers',
   security,
@@ -126,6 +138,7 @@ const listTrackersRoute = createRoute({
 const deleteTrackersRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/trackers',
+  operationId: 'DeleteTracker',
   tags: ['Trackers'],
   summary: 'Delete trackers',
   description:
@@ -133,7 +146,7 @@ const deleteTrackersRoute = createRoute({
     'tracker is deleted with `tracker_type=system` or `tracker_name=system` (without `tracker_type`); ' +
     '`tracker_type=data` never touches it. Recorded traces stay.',
   security,
-  middleware: [canAdminister],
+  middleware: [auditRefusals({ traceName: 'deleteTracker', resourceType: 'tracker' }), canAdminister],
   request: { params: ProjectParams, query: trackerNameQuery },
   responses: {
     204: { description: 'Deleted' },

@@ -29,3 +29,41 @@ export function embeddedPragmas(cacheMb: number): string {
     'PRAGMA foreign_keys = ON',
   ].join(';\n');
 }
+
+/**
+ * Whether a database error (or one it wraps: drizzle wraps the driver's) is SQLite's "busy" or
+ * "locked": another connection holds the write lock. Nothing was written; the write may be retried.
+ * A libSQL server (sqld) answers concurrent write transactions this way.
+ */
+export function isBusyError(error: unknown): boolean {
+  for (let e = error, depth = 0; e != null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return true;
+  }
+  return false;
+}
+
+/** Connection failures of a libSQL server's client (Node's fetch, workerd's, the OS). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * Whether a database error (or one it wraps) says the database server could not be reached:
+ * the request may be retried later; nothing of a write that failed so was committed.
+ */
+export function isUnreachableError(error: unknown): boolean {
+  for (let e = error, depth = 0; e != null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (UNREACHABLE_CODES.has(code) || code.startsWith('UND_ERR_CONNECT') || code === 'UND_ERR_SOCKET')
+      return true;
+    const message = String((e as { message?: unknown }).message ?? '');
+    if (e instanceof TypeError && /^(fetch failed|Network connection lost)/.test(message)) return true;
+  }
+  return false;
+}
