@@ -32,6 +32,13 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   'PUT /v3/{project_id}/topics/{topic_name}': ['admin'],
   'DELETE /v3/{project_id}/topics/{topic_name}': ['admin'],
   'GET /v3/{project_id}/topics': ['admin'],
+  // The CTS SDK operations of issue 12 (account-level ones address the project's domain).
+  'GET /v3/{project_id}/operations': ['reader', 'admin'],
+  'GET /v3/{project_id}/user-resources': ['reader', 'admin'],
+  'GET /v3/{domain_id}/resources': ['reader', 'admin'],
+  'POST /v3/{domain_id}/checkbucket': ['admin'],
+  'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': ['admin'],
+  'DELETE /v3/{project_id}/{resource_type}/{resource_id}/tags/delete': ['admin'],
 };
 
 export interface Parameter {
@@ -206,6 +213,22 @@ export const SAMPLES: Record<string, (ctx: SampleContext) => RequestParts> = {
   }),
   'DELETE /v3/{project_id}/topics/{topic_name}': () => ({ params: { topic_name: 'prove-topic' } }),
   'GET /v3/{project_id}/topics': () => ({}),
+  'GET /v3/{project_id}/operations': () => ({ query: { service_type: 'CTS' } }),
+  'GET /v3/{project_id}/user-resources': () => ({}),
+  // In these tests a project's domain id is its project id.
+  'GET /v3/{domain_id}/resources': (ctx) => ({ params: { domain_id: ctx.projectId } }),
+  'POST /v3/{domain_id}/checkbucket': (ctx) => ({
+    params: { domain_id: ctx.projectId },
+    body: { buckets: [{ bucket_name: 'prove-bucket' }] },
+  }),
+  'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': () => ({
+    params: { resource_type: 'cts-tracker', resource_id: '00000000-0000-0000-0000-000000000000' },
+    body: { tags: [{ key: 'env', value: 'prove' }] },
+  }),
+  'DELETE /v3/{project_id}/{resource_type}/{resource_id}/tags/delete': () => ({
+    params: { resource_type: 'cts-tracker', resource_id: '00000000-0000-0000-0000-000000000000' },
+    body: { tags: [{ key: 'env' }] },
+  }),
 };
 
 /** The access and sample of an operation, or a message naming what is missing from the tables. */
