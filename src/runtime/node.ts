@@ -63,19 +63,45 @@ export const listenWithNode: Listen = (fetch, { hostname, port }) =>
     server.on('clientError', answerUnparsableRequest);
   });
 
+/** How much of a refused body is read and discarded before the connection closes, at most. */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MAX_MS = 3_000;
+
 /**
  * A body refused before it was read (413) leaves the rest of it on the wire: the connection
- * cannot carry another request, so the answer says `Connection: close` (Node then ends the
- * socket after the response instead of advertising keep-alive and dropping it later).
+ * cannot carry another request, so the answer says `Connection: close`. Closing while the client
+ * is still sending would make the kernel reset the connection (the client then loses the answer,
+ * or gets EPIPE): the rest of the body is read and discarded first, within bounds, and the
+ * answer follows — a lingering close, as nginx does.
  */
 function closingAfterRefusedBody(fetch: Parameters<Listen>[0]): Parameters<Listen>[0] {
   return async (request, env) => {
     const response = await fetch(request, env);
     if (response.status !== 413) return response;
+    const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (incoming && !incoming.complete) await drain(incoming);
     const closing = new Response(response.body, response);
     closing.headers.set('Connection', 'close');
     return closing;
   };
+}
+
+function drain(incoming: IncomingMessage): Promise<void> {
+  return new Promise((done) => {
+    let bytes = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      incoming.off('data', count).off('end', finish).off('close', finish).off('error', finish);
+      done();
+    };
+    const count = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > DRAIN_MAX_BYTES) finish();
+    };
+    const timer = setTimeout(finish, DRAIN_MAX_MS);
+    incoming.on('data', count).once('end', finish).once('close', finish).once('error', finish);
+    incoming.resume();
+  });
 }
 
 /**

@@ -199,6 +199,18 @@ describe('the server keeps to it', () => {
       expect(head).toContain('connection: close');
       expect(head).not.toContain('keep-alive');
       socket.destroy();
+
+      // A client that writes the whole body before it reads (fetch) still gets the answer.
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${server.url}/v3/${PROVE_PROJECT_ID}/tracker`, {
+          method: 'PUT',
+          headers: { 'X-Auth-Token': PROVE_ADMIN_TOKEN, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ tracker_name: 'x'.repeat(6 * 1024 * 1024) }),
+        });
+        expect(res.status).toBe(413);
+        expect(res.headers.get('connection')).toBe('close');
+        expect((await res.json()).error_code).toBe('CTS.0003');
+      }
     } finally {
       await server.stop();
     }

@@ -65,6 +65,13 @@ const CASES: AuditedCase[] = [
     body: `{"traces":[{"trace_name":"x","trace_rating":"normal","trace_type":"ApiCall","service_type":"ECS","resource_type":"vm","time":${Date.UTC(2026, 10, 24, 11)},"request":{"k":[1,$S]}}]}`,
     field: 'traces[0].request',
   },
+  {
+    name: 'BatchCreateResourceTags',
+    method: 'POST',
+    path: '/cts-tracker/00000000-0000-0000-0000-000000000000/tags/create',
+    body: '{"tags":[{"key":"k","value":$S}]}',
+    field: 'tags[0].value',
+  },
   { name: 'DeleteTopic', method: 'DELETE', path: '/topics/a%ED%B0%80b' },
   { name: 'DeleteTracker', method: 'DELETE', path: '/trackers?tracker_name=a%ED%B0%80b' },
   { name: 'DeleteNotification', method: 'DELETE', path: '/notifications?notification_id=a%ED%B0%80b' },

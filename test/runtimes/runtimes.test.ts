@@ -99,6 +99,21 @@ async function reportAndQuery(url: string): Promise<void> {
   expect(body.traces[0]).toMatchObject({ resource_id: 'srv-b', code: '200', user: { name: 'alice' } });
 }
 
+/** The self-audit names the TCP peer (issue 13), not what X-Forwarded-For claims. */
+async function expectPeerAddress(url: string): Promise<void> {
+  const put = await call(url, `/v3/${PROJECT}/tracker`, {
+    method: 'PUT',
+    headers: { 'X-Forwarded-For': '8.8.8.8' },
+    body: JSON.stringify({ tracker_type: 'system', tracker_name: 'system', status: 'enabled' }),
+  });
+  expect(put.status).toBe(200);
+  const requestId = put.headers.get('x-request-id');
+  const audit = await call(url, `/v3/${PROJECT}/traces?service_type=CTS&request_id=${requestId}`);
+  expect((await audit.json()).traces).toMatchObject([
+    { trace_name: 'updateTracker', source_ip: '127.0.0.1' },
+  ]);
+}
+
 /** The console (hono/jsx pages) renders: `/console` leads to the sign-in page. */
 async function expectConsole(url: string): Promise<void> {
   const page = await fetch(`${url}/console`);
@@ -133,6 +148,7 @@ describe.each([
 
   it('answers a report and a query, and stops on SIGTERM', async () => {
     await reportAndQuery(server.url);
+    await expectPeerAddress(server.url);
     const doc = await call(server.url, '/openapi.json');
     expect((await doc.json()).openapi).toBe('3.1.0');
     await expectConsole(server.url);

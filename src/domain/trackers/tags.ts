@@ -10,6 +10,8 @@ export const MAX_TAGS = 20;
 // Tag keys and values as the tag service allows them: letters (any script), digits, spaces and
 // `_ . : = + - @`; a key has no leading or trailing space.
 const TAG_TEXT = /^[\p{L}\p{N} _.:=+\-@]*$/u;
+/** The pattern as the document states it: the source alone (the generator appended the `/u` flag). */
+const TAG_PATTERN = { pattern: TAG_TEXT.source };
 
 export const TagSchema = z.object({
   key: z
@@ -17,8 +19,14 @@ export const TagSchema = z.object({
     .min(1)
     .max(128)
     .regex(TAG_TEXT, 'must be letters, digits, spaces or _ . : = + - @')
+    .meta(TAG_PATTERN)
     .refine((key) => key.trim() === key, 'must not start or end with a space'),
-  value: z.string().max(255).regex(TAG_TEXT, 'must be letters, digits, spaces or _ . : = + - @').optional(),
+  value: z
+    .string()
+    .max(255)
+    .regex(TAG_TEXT, 'must be letters, digits, spaces or _ . : = + - @')
+    .meta(TAG_PATTERN)
+    .optional(),
 });
 
 export const TagsBodySchema = z.object({ tags: z.array(TagSchema).min(1).max(MAX_TAGS) });
