@@ -162,7 +162,9 @@ export async function verifyCommand(
       io.out(
         `${result.unchained} trace files in the range belong to no digest chain (verification was off, or not digested yet).`,
       );
-    const others = result.findings.filter((finding) => finding.type !== 'digest' && finding.type !== 'trace file');
+    const others = result.findings.filter(
+      (finding) => finding.type !== 'digest' && finding.type !== 'trace file',
+    );
     io.out(
       `${result.digests.valid}/${result.digests.total} digest files valid, ` +
         `${result.traceFiles.valid}/${result.traceFiles.total} trace files valid` +

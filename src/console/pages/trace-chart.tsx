@@ -41,8 +41,8 @@ export function TraceChart({
       </figcaption>
       {countedFrom !== undefined && (
         <p class="sub">
-          Not every trace is counted: the newest are, back to {time.format(countedFrom)}{' '}
-          {time.zone}: bars before that (faded) are incomplete. Narrow the range to count them all.
+          Not every trace is counted: the newest are, back to {time.format(countedFrom)} {time.zone}: bars
+          before that (faded) are incomplete. Narrow the range to count them all.
         </p>
       )}
       <a class="skip" href="#trace-table">
