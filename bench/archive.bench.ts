@@ -149,7 +149,8 @@ try {
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     const summary = errors.at(-1) ?? '';
-    if (code !== 0 || !summary.endsWith('proven complete')) throw new Error(`query failed: ${errors.join('\n')}`);
+    if (code !== 0 || !summary.endsWith('proven complete'))
+      throw new Error(`query failed: ${errors.join('\n')}`);
     return { seconds, out, summary, peak };
   }
 
@@ -158,7 +159,9 @@ try {
     const started = performance.now();
     let count = 0;
     for (const key of keys) {
-      const parsed = JSON.parse(gunzipSync(await readFile(join(dir, 'buckets', BUCKET, key))).toString('utf8'));
+      const parsed = JSON.parse(
+        gunzipSync(await readFile(join(dir, 'buckets', BUCKET, key))).toString('utf8'),
+      );
       count += parsed.length;
     }
     if (count !== TOTAL) throw new Error(`baseline read ${count} traces`);
@@ -171,7 +174,9 @@ try {
   const base = Math.min(base1, base2);
   const rate = (seconds: number) => (TOTAL / seconds).toFixed(0);
 
-  console.log(`baseline (read + gunzip + JSON.parse, file by file): ${base.toFixed(2)} s = ${rate(base)} traces/s`);
+  console.log(
+    `baseline (read + gunzip + JSON.parse, file by file): ${base.toFixed(2)} s = ${rate(base)} traces/s`,
+  );
   console.log(
     `archive query, every trace printed (NDJSON, ${(all.out / MB).toFixed(0)} MB): ${all.seconds.toFixed(2)} s = ` +
       `${rate(all.seconds)} traces/s, ${((base / all.seconds) * 100).toFixed(0)} % of the baseline; ` +

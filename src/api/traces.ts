@@ -78,6 +78,7 @@ const TracePageSchema = z
 const reportRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/traces',
+  operationId: 'ReportTraces',
   tags: ['Traces'],
   summary: 'Report traces (1-1000 per call)',
   description:
@@ -102,7 +103,6 @@ const reportRoute = createRoute({
         },
       },
     },
-    413: errorResponses[400],
     ...errorResponses,
   },
 });
@@ -120,6 +120,7 @@ const ExportFormatParam = z
 const listRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/traces',
+  operationId: 'ListTraces',
   tags: ['Traces'],
   summary: 'Query traces of the last 7 days, newest first',
   description:
