@@ -16,18 +16,18 @@
  *
  *   npm run bench traces              BENCH_TRACES=200000 npm run bench traces   (a quick run)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NODE_SERVER } from '../scripts/build-node';
+import { child, startServer } from './lib/processes';
 import {
   type BatchResult,
   type CountResult,
+  cpuSeconds,
   type InsertResult,
   type LatencyResult,
   peakRssMb,
+  percentile,
   type RateResult,
 } from './lib/traces-common';
 
@@ -35,58 +35,10 @@ const TRACES = Number(process.env.BENCH_TRACES ?? 1_000_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const SINGLE_SECONDS = 10;
 const SINGLE_CLIENTS = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const KEY = `cts_bench_${crypto.randomUUID()}`;
-const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cts-bench-traces-'));
-
-/** Runs a bench child (`lib/traces-raw.ts` or `lib/traces-http.ts`) and returns its JSON line. */
-function child<T>(script: string, args: Array<string | number>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--expose-gc', '--import', 'tsx', join(root, 'bench/lib', script), ...args.map(String)],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    proc.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0) resolve(JSON.parse(line) as T);
-      else reject(new Error(`${script} ${args.join(' ')} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-/** The real server on a free port with its own data directory; resolves with its URL. */
-function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(root, NODE_SERVER)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        CTS_DATA_DIR: dataDir,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        CTS_ADMIN_TOKEN: KEY,
-        CTS_PROJECT_ID: PROJECT,
-        // No scheduled jobs (retention, transfer) in the middle of the measurements.
-        CTS_JOBS_INTERVAL_SECONDS: '86400',
-        CTS_RETENTION_DAYS: '30',
-      },
-    });
-    let out = '';
-    proc.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const url = out.match(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/)?.[1];
-      if (url) resolve({ url, proc });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-}
 
 const n = (value: number) => Math.round(value).toLocaleString('en');
 const pct = (part: number, whole: number) => `${Math.round((100 * part) / whole)} %`;
@@ -108,8 +60,13 @@ const singleCeiling = await child<RateResult>('traces-raw.ts', ['single', join(d
 rmSync(join(dir, 'tuned'), { recursive: true, force: true });
 
 // (b), (c), (d) through the real server.
-const server = await startServer(join(dir, 'server'));
+const server = await startServer({
+  CTS_DATA_DIR: join(dir, 'server'),
+  CTS_ADMIN_TOKEN: KEY,
+  CTS_PROJECT_ID: PROJECT,
+});
 try {
+  const ingestCpu = cpuSeconds(server.proc.pid!);
   const ingest = await child<BatchResult>('traces-http.ts', [
     'batch',
     server.url,
@@ -118,25 +75,51 @@ try {
     TRACES,
     CLIENTS,
   ]);
+  const ingestBusy = (cpuSeconds(server.proc.pid!) - ingestCpu) / ingest.seconds;
   console.log(
-    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
+    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s; server CPU ${pct(ingestBusy, 1)} busy) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
   );
-  const single = await child<RateResult>('traces-http.ts', [
-    'single',
-    server.url,
-    PROJECT,
-    KEY,
-    SINGLE_SECONDS,
-    SINGLE_CLIENTS,
-  ]);
-  const health = await child<RateResult>('traces-http.ts', [
-    'health',
-    server.url,
-    SINGLE_SECONDS,
-    SINGLE_CLIENTS,
-  ]);
+  // (c) in rounds, single-trace then health each time: the machine's load moves between rounds,
+  // and only the ratio measured within a round is meaningful. The server's CPU per request is
+  // measured too: it does not depend on how busy the client or the machine was.
+  const rounds: Array<{ single: RateResult; health: RateResult; singleCpuUs: number; healthCpuUs: number }> =
+    [];
+  let singleRecorded = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    let cpu = cpuSeconds(server.proc.pid!);
+    const single = await child<RateResult>('traces-http.ts', [
+      'single',
+      server.url,
+      PROJECT,
+      KEY,
+      SINGLE_SECONDS,
+      SINGLE_CLIENTS,
+    ]);
+    const singleCpu = cpuSeconds(server.proc.pid!) - cpu;
+    cpu = cpuSeconds(server.proc.pid!);
+    const health = await child<RateResult>('traces-http.ts', [
+      'health',
+      server.url,
+      SINGLE_SECONDS,
+      SINGLE_CLIENTS,
+    ]);
+    const healthCpu = cpuSeconds(server.proc.pid!) - cpu;
+    singleRecorded += single.recorded ?? 0;
+    const calls = (rate: RateResult) => rate.perSecond * SINGLE_SECONDS;
+    const entry = {
+      single,
+      health,
+      singleCpuUs: (1e6 * singleCpu) / calls(single),
+      healthCpuUs: (1e6 * healthCpu) / calls(health),
+    };
+    rounds.push(entry);
+    console.log(
+      `${round === 0 ? '(c)' : '   '} single-trace reports:      ${n(single.perSecond)} req/s  (${SINGLE_CLIENTS} clients) = ${pct(single.perSecond, health.perSecond)} of GET /health (${n(health.perSecond)} req/s), ${pct(single.perSecond, singleCeiling.perSecond)} of one-row INSERT transactions (${n(singleCeiling.perSecond)}/s); server CPU ${n(entry.singleCpuUs)} µs a report, ${n(entry.healthCpuUs)} µs a GET /health (${pct(entry.healthCpuUs, entry.singleCpuUs)})`,
+    );
+  }
+  const ratios = rounds.map((r) => (100 * r.single.perSecond) / r.health.perSecond);
   console.log(
-    `(c) single-trace reports:      ${n(single.perSecond)} req/s  (${SINGLE_CLIENTS} clients) = ${pct(single.perSecond, singleCeiling.perSecond)} of one-row INSERT transactions (${n(singleCeiling.perSecond)}/s), ${pct(single.perSecond, health.perSecond)} of GET /health (${n(health.perSecond)} req/s)`,
+    `    single-trace / GET /health over ${ROUNDS} rounds: ${Math.round(Math.min(...ratios))}–${Math.round(Math.max(...ratios))} %, median ${Math.round(percentile(ratios, 50))} %`,
   );
   const samplesFile = join(dir, 'samples.json');
   const latency = await child<LatencyResult>('traces-http.ts', [
@@ -147,15 +130,13 @@ try {
     samplesFile,
   ]);
   console.log(`    server peak RSS after (b)–(d): ${n(peakRssMb(server.proc.pid!))} MiB`);
-  server.proc.removeAllListeners('exit');
-  server.proc.kill('SIGTERM');
-  await new Promise((done) => server.proc.once('exit', done));
+  await server.stop();
   const ceiling = await child<LatencyResult>('traces-raw.ts', ['query', join(dir, 'server'), samplesFile]);
   // The clients' counts, checked against the database: a figure built on a miscount is worthless.
   const stored = await child<CountResult>('traces-raw.ts', ['count', join(dir, 'server')]);
-  const counted = ingest.recorded + (single.recorded ?? 0);
+  const counted = ingest.recorded + singleRecorded;
   console.log(
-    `    stored traces: ${n(stored.count)}; the clients counted ${n(ingest.recorded)} + ${n(single.recorded ?? 0)} = ${n(counted)} recorded (${n(TRACES)} sent in batches)`,
+    `    stored traces: ${n(stored.count)}; the clients counted ${n(ingest.recorded)} + ${n(singleRecorded)} = ${n(counted)} recorded (${n(TRACES)} sent in batches)`,
   );
   if (stored.count !== counted || ingest.recorded !== TRACES) {
     console.error('    MISCOUNT: the figures above do not match what the database holds');

@@ -1,11 +1,14 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { bucketCheckRoutes } from './api/bucket-check';
+import { catalogRoutes } from './api/catalog';
 import { digestKeyRoutes } from './api/digest-keys';
 import { type AppEnv, errorJson, handleError, limitBody, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
 import { notificationRoutes } from './api/notifications';
 import { depsForRequest } from './api/request-deps';
+import { tagRoutes } from './api/tags';
 import { topicRoutes } from './api/topics';
 import { MAX_BODY_BYTES as REPORT_BODY_BYTES, traceRoutes } from './api/traces';
 import { trackerRoutes } from './api/trackers';
@@ -48,6 +51,9 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.route('/', digestKeyRoutes);
   app.route('/', notificationRoutes);
   app.route('/', topicRoutes);
+  app.route('/', catalogRoutes);
+  app.route('/', bucketCheckRoutes);
+  app.route('/', tagRoutes);
   app.route('/', metaRoutes);
 
   app.notFound((c) =>

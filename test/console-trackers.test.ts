@@ -18,7 +18,10 @@ afterEach(() => env.close());
 
 const systemTracker = async () => (await listTrackers(env.deps, env.projectId, 'system'))[0];
 const auditNames = async () => {
-  const res = await env.call('GET', `/v3/${env.projectId}/traces?service_type=CTS&limit=50`);
+  const res = await env.call(
+    'GET',
+    `/v3/${env.projectId}/traces?service_type=CTS&resource_type=tracker&limit=50`,
+  );
   return ((await res.json()).traces as Array<{ trace_name: string; trace_rating: string }>).map(
     (t) => `${t.trace_name}:${t.trace_rating}`,
   );
@@ -169,8 +172,9 @@ describe('Tracker List', () => {
     });
     env.clock.advance(90 * 60_000);
     const lag = await (await reader.get('/console/trackers')).text();
-    // The two reported traces and the updateTracker record of the configuration itself.
-    expect(lag).toContain('3 traces waiting, oldest for 1 h 30 min');
+    // The two reported traces, the updateTracker record of the configuration itself and the
+    // two sign-ins of beforeEach.
+    expect(lag).toContain('5 traces waiting, oldest for 1 h 30 min');
     expect(lag).toContain('No file written yet');
 
     const row = await selectTracker(env.deps.db, env.projectId, 'system');

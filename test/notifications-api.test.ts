@@ -374,9 +374,15 @@ describe('topics', () => {
     const gone = await env.call('DELETE', `${base}/topics/audit`);
     expect(gone.status).toBe(404);
     expect((await gone.json()).error_code).toBe('CTS.0403');
+    // Refused calls are recorded too (issue 13), under the trace name of what was tried.
     expect((await auditTraces()).filter(([name]) => String(name).endsWith('Topic'))).toEqual([
       ['createTopic', 'topic', 'audit'],
       ['updateTopic', 'topic', 'audit'],
+      ['updateTopic', 'topic', 'bad name'],
+      ['updateTopic', 'topic', 'creds'],
+      ['updateTopic', 'topic', 'audit2'],
+      ['deleteTopic', 'topic', 'audit'],
+      ['deleteTopic', 'topic', 'audit'],
       ['deleteTopic', 'topic', 'audit'],
     ]);
     // Readers see audit traces; topics keep their URLs from them.

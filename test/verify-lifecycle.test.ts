@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/domain/crypto';
@@ -131,6 +132,34 @@ describe('a tracker life in one archive', () => {
       await archive.env.call('GET', `/v3/${archive.env.projectId}/digest-public-keys`)
     ).json();
     expect(keys.public_keys.map((k: { status: string }) => k.status)).toEqual(['retired', 'active']);
+  });
+
+  it('verifies a plain download (no metadata) of the whole life with zero findings', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cts-download-')), BUCKET);
+    for (const [key, object] of snapshot) {
+      mkdirSync(dirname(join(dir, key)), { recursive: true });
+      writeFileSync(join(dir, key), object.body);
+    }
+    const result = await verify(archive, { dir, to: VERIFY_AT, now: VERIFY_AT });
+    expect(result.findings).toEqual([]);
+    expect(result.summary).toMatch(/^6\/6 digest files valid, (\d+)\/\1 trace files valid$/);
+    // Days later, nothing is due after the ending digest: still nothing to report.
+    const later = iso(at(80));
+    expect((await verify(archive, { dir, to: later, now: later })).findings).toEqual([]);
+    rmSync(dirname(dir), { recursive: true });
+  });
+
+  it('reports a deleted ending digest once: no hour after it was due', async () => {
+    const bucket = archive.env.deps.buckets.bucket(BUCKET);
+    await restoreBucket(bucket, snapshot);
+    const digests = await readDigests(archive.env.deps, BUCKET);
+    const ending = digests[1]!; // 13:25, linked by the next chain's first digest
+    await bucket.delete(ending.key);
+    const result = await check();
+    // Its two files of 13:10 lose their proof; the hours after it were never due.
+    expect(result.findings).toEqual([
+      `Digest file ${ending.key} INVALID: missing; 2 trace files of its hour are not proven`,
+    ]);
   });
 
   it('reports digests signed by a key it was not given', async () => {

@@ -27,6 +27,13 @@ export function peakRssMb(pid: number | 'self' = 'self'): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
+/** CPU time (user + system) a process has used so far, seconds (Linux, 100 ticks a second). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface InsertResult {
   rowsPerSecond: number;
   /** Rows per second of each tenth of the run (the rate falls as the database grows). */

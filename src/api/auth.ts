@@ -111,9 +111,10 @@ async function principalOf(c: Context<AppEnv>): Promise<Principal> {
 function requireRoleIn(scope: 'project_id' | 'domain_id', roles: Role[]): Middleware {
   return async (c, next) => {
     const principal = await principalOf(c);
+    // Set before the role check: a refused management call is recorded under its key (audit-refusals.ts).
+    c.set('principal', principal);
     const owner = scope === 'project_id' ? principal.projectId : principal.domainId;
     if (owner !== c.req.param(scope) || !roles.includes(principal.role)) throw forbidden();
-    c.set('principal', principal);
     await next();
   };
 }

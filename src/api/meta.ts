@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq, sql } from 'drizzle-orm';
 import { CtsError } from '../domain/errors';
+import { DATA_TRACKER_QUOTA } from '../domain/trackers/data-trackers';
 import { notifications, trackers } from '../store/schema';
 import { canRead } from './auth';
 import { errorResponses, newRouter, notFoundResponse, security } from './http';
@@ -118,14 +119,20 @@ export const metaRoutes = newRouter()
     const { project_id } = c.req.valid('param');
     const { db } = c.get('deps');
     const count = sql<number>`count(*)`;
-    const [[trackerCount], [notificationCount]] = await Promise.all([
-      db.select({ n: count }).from(trackers).where(eq(trackers.projectId, project_id)),
+    const [trackerCounts, [notificationCount]] = await Promise.all([
+      db
+        .select({ type: trackers.trackerType, n: count })
+        .from(trackers)
+        .where(eq(trackers.projectId, project_id))
+        .groupBy(trackers.trackerType),
       db.select({ n: count }).from(notifications).where(eq(notifications.projectId, project_id)),
     ]);
+    const used = (type: string) => trackerCounts.find((row) => row.type === type)?.n ?? 0;
     return c.json(
       {
         resources: [
-          { type: 'system_tracker', used: trackerCount?.n ?? 0, quota: TRACKER_QUOTA },
+          { type: 'system_tracker', used: used('system'), quota: TRACKER_QUOTA },
+          { type: 'data_tracker', used: used('data'), quota: DATA_TRACKER_QUOTA },
           { type: 'smn_notification', used: notificationCount?.n ?? 0, quota: NOTIFICATION_QUOTA },
         ],
       },

@@ -14,6 +14,7 @@ import {
   OperationSchema,
   UpdateNotificationSchema,
 } from '../domain/notifications/schema';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister, canRead } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -58,7 +59,11 @@ const createNotificationRoute = createRoute({
     '`filter`. `topic_id` is an http(s) webhook URL or a topic URN defined with `PUT /v3/{project_id}/topics/{name}`. ' +
     'Without `status`, a rule with a topic starts enabled and one without starts disabled.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'createNotification', resourceType: 'notification' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: { params: ProjectParams, body: jsonBody(CreateNotificationSchema) },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: CreatedNotificationSchema } } },
@@ -73,7 +78,11 @@ const updateNotificationRoute = createRoute({
   summary: 'Modify, enable or disable a key event notification',
   description: 'A full replacement of the rule; `topic_id` is required when `status` is `enabled`.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateNotification', resourceType: 'notification' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: { params: ProjectParams, body: jsonBody(UpdateNotificationSchema) },
   responses: {
     200: { description: 'Modified', content: { 'application/json': { schema: NotificationSchema } } },
@@ -119,7 +128,10 @@ const deleteNotificationsRoute = createRoute({
   summary: 'Delete key event notifications',
   description: 'All or nothing: when an id is unknown, nothing is deleted (404). Queued deliveries go too.',
   security,
-  middleware: [canAdminister],
+  middleware: [
+    auditRefusals({ traceName: 'deleteNotification', resourceType: 'notification' }),
+    canAdminister,
+  ],
   request: {
     params: ProjectParams,
     query: z.object({

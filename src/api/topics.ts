@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteTopic, listTopics, putTopic } from '../domain/notifications/topics';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -28,7 +29,11 @@ const putTopicRoute = createRoute({
     'delivering to `endpoint`, an http(s) URL without credentials. Repointing takes effect for queued deliveries too. ' +
     'Topics are admin-only, so a webhook URL with a secret path stays out of readers\u2019 sight.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateTopic', resourceType: 'topic' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: TopicParams,
     body: {
@@ -66,7 +71,7 @@ const deleteTopicRoute = createRoute({
   tags: ['Topics'],
   summary: 'Delete a notification topic no notification uses (not in CTS)',
   security,
-  middleware: [canAdminister],
+  middleware: [auditRefusals({ traceName: 'deleteTopic', resourceType: 'topic' }), canAdminister],
   request: { params: TopicParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses, ...notFoundResponse },
 });

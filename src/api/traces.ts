@@ -11,6 +11,19 @@ export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 const limitReportBody = limitBody(MAX_BODY_BYTES);
 
+/**
+ * The report body, parsed synchronously: route validators call zod's `safeParseAsync`, and zod
+ * runs its compiled fast path for objects only in synchronous parses. Nothing in the schema is
+ * asynchronous; validation took half the time (17 instead of 34 µs a trace; ADR 0001).
+ */
+function parsedSynchronously<T extends z.ZodType>(schema: T): T {
+  const copy = schema.clone() as T;
+  copy.safeParseAsync = async (data, params) => copy.safeParse(data, params);
+  return copy;
+}
+
+const ReportBodySchema = parsedSynchronously(ReportTracesSchema);
+
 export const ProjectParams = z.object({
   project_id: z
     .string()
@@ -23,18 +36,19 @@ const TraceSchema = z
     trace_name: z.string(),
     trace_rating: z.string(),
     trace_type: z.string(),
-    request: z.unknown(),
-    response: z.unknown(),
+    request: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
+    response: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
     code: z.string().nullable(),
     api_version: z.string().nullable(),
-    message: z.unknown(),
+    message: z.string().nullable().openapi({ description: 'The JSON text that was reported.' }),
     record_time: z.number().int(),
     time: z.number().int(),
     user: z
-      .object({
+      .looseObject({
         id: z.string().optional(),
         name: z.string().optional(),
         domain: z.object({ id: z.string().optional(), name: z.string().optional() }).nullable().optional(),
+        access_key_id: z.string().optional(),
       })
       .nullable(),
     service_type: z.string(),
@@ -46,6 +60,10 @@ const TraceSchema = z
     location_info: z.string().nullable(),
     endpoint: z.string().nullable(),
     resource_url: z.string().nullable(),
+    enterprise_project_id: z.string().optional(),
+    resource_account_id: z.string().optional(),
+    read_only: z.boolean().optional(),
+    operation_id: z.string().optional(),
   })
   .openapi('Trace');
 
@@ -68,7 +86,7 @@ const reportRoute = createRoute({
   middleware: [canReport, limitReportBody],
   request: {
     params: ProjectParams,
-    body: { required: true, content: { 'application/json': { schema: ReportTracesSchema } } },
+    body: { required: true, content: { 'application/json': { schema: ReportBodySchema } } },
   },
   responses: {
     201: {

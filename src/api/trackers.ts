@@ -8,6 +8,7 @@ import {
   UpdateTrackerSchema,
   updateTracker,
 } from '../domain/trackers';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister, canRead } from './auth';
 import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 import { ProjectParams } from './traces';
@@ -26,6 +27,19 @@ const TrackerSchema = z
       .optional()
       .openapi({ description: 'Only when status is error: noBucket or bucketPolicyError.' }),
     is_support_validate: z.boolean(),
+    is_organization_tracker: z.boolean(),
+    is_support_trace_files_encryption: z.boolean(),
+    kms_id: z.string().optional(),
+    agency_name: z.string().optional(),
+    management_event_selector: z.object({ exclude_service: z.array(z.string()) }),
+    tags: z
+      .array(z.object({ key: z.string(), value: z.string() }))
+      .optional()
+      .openapi({ description: 'Resource tags, when there are any.' }),
+    data_bucket: z
+      .object({ data_bucket_name: z.string(), data_event: z.array(z.string()), search_enabled: z.boolean() })
+      .optional()
+      .openapi({ description: 'Data trackers only.' }),
     lts: z.object({ is_lts_enabled: z.boolean(), log_group_name: z.string(), log_topic_name: z.string() }),
     obs_info: z.object({
       bucket_name: z.string(),
@@ -45,18 +59,27 @@ const trackerNameQuery = TrackerNameQuerySchema.extend({
     .string()
     .optional()
     .openapi({ param: { name: 'tracker_name', in: 'query' }, example: 'system' }),
+  tracker_type: z
+    .enum(['system', 'data'], { error: 'must be system or data' })
+    .optional()
+    .openapi({ param: { name: 'tracker_type', in: 'query' }, example: 'data' }),
 });
 
 const createTrackerRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/tracker',
   tags: ['Trackers'],
-  summary: 'Create the management tracker',
+  summary: 'Create the management tracker or a data tracker',
   description:
-    'Creates the `system` tracker (it exists from project creation; after a delete this brings it back). ' +
+    'Creates the `system` tracker (it exists from project creation; after a delete this brings it back), or a ' +
+    'data tracker (`tracker_type: data`, a name of your choice, `data_bucket` naming an existing bucket and READ/WRITE). ' +
     '`obs_info.is_obs_created: true` creates the bucket.',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'createTracker', resourceType: 'tracker' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: CreateTrackerSchema } } },
@@ -76,7 +99,11 @@ const updateTrackerRoute = createRoute({
     'Fields left out keep their values; the new settings take effect at once. A disabled tracker keeps ' +
     'recording traces for the 7-day list, but transfers nothing (not even after it is enabled again).',
   security,
-  middleware: [canAdminister, limitManagementBody],
+  middleware: [
+    auditRefusals({ traceName: 'updateTracker', resourceType: 'tracker' }),
+    canAdminister,
+    limitManagementBody,
+  ],
   request: {
     params: ProjectParams,
     body: { required: true, content: { 'application/json': { schema: UpdateTrackerSchema } } },
@@ -109,10 +136,13 @@ const deleteTrackersRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/trackers',
   tags: ['Trackers'],
-  summary: 'Delete the tracker (all trackers when tracker_name is left out)',
-  description: 'Recorded traces stay.',
+  summary: 'Delete trackers',
+  description:
+    '`tracker_type` defaults to `data`: without `tracker_name` every data tracker is deleted. The management ' +
+    'tracker is deleted with `tracker_type=system` or `tracker_name=system` (without `tracker_type`); ' +
+    '`tracker_type=data` never touches it. Recorded traces stay.',
   security,
-  middleware: [canAdminister],
+  middleware: [auditRefusals({ traceName: 'deleteTracker', resourceType: 'tracker' }), canAdminister],
   request: { params: ProjectParams, query: trackerNameQuery },
   responses: {
     204: { description: 'Deleted' },
@@ -132,10 +162,11 @@ export const trackerRoutes = newRouter()
   })
   .openapi(listTrackersRoute, async (c) => {
     const { project_id } = c.req.valid('param');
-    const trackers = await listTrackers(c.get('deps'), project_id, c.req.valid('query').tracker_name);
+    const { tracker_name, tracker_type } = c.req.valid('query');
+    const trackers = await listTrackers(c.get('deps'), project_id, tracker_name, tracker_type);
     return c.json({ trackers }, 200);
   })
   .openapi(deleteTrackersRoute, async (c) => {
-    await deleteTrackers(c.get('deps'), actorOf(c), c.req.valid('query').tracker_name);
+    await deleteTrackers(c.get('deps'), actorOf(c), c.req.valid('query'));
     return c.body(null, 204);
   });

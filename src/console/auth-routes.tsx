@@ -1,13 +1,16 @@
 import { Hono } from 'hono';
 import { CtsError } from '../domain/errors';
 import { endSession, resolveSession, startSession } from '../domain/projects/sessions';
+import { recordAudit } from '../domain/traces/audit';
 import { checkCsrf } from './forms';
 import { verifyForm } from './guards';
 import { render } from './layout';
 import { SignInPage } from './pages/sign-in';
 import {
+  type ConsoleContext,
   type ConsoleEnv,
   clearSessionCookie,
+  consoleActor,
   requireSession,
   sessionIdOf,
   setSessionCookie,
@@ -17,6 +20,20 @@ import {
 export function safeNext(next: unknown): string | undefined {
   if (typeof next !== 'string' || !/^\/console(\/|\?|$)/.test(next) || next.includes('//')) return undefined;
   return next;
+}
+
+/**
+ * Sign-in and sign-out are recorded as the key's console actions (a failed sign-in is not: an
+ * unknown key names no project to record it in).
+ */
+function recordSessionAudit(c: ConsoleContext, traceName: 'login' | 'logout'): Promise<void> {
+  const { keyId, keyName } = c.var.principal;
+  return recordAudit(c.var.deps, consoleActor(c), {
+    traceName,
+    resourceType: 'session',
+    resourceId: keyId,
+    resourceName: keyName,
+  });
 }
 
 export const authRoutes = new Hono<ConsoleEnv>()
@@ -41,6 +58,8 @@ export const authRoutes = new Hono<ConsoleEnv>()
     try {
       const session = await startSession(c.var.deps, key);
       setSessionCookie(c, session);
+      c.set('principal', session.principal);
+      await recordSessionAudit(c, 'login');
       return c.redirect(next ?? '/console/traces', 303);
     } catch (error) {
       if (!(error instanceof CtsError)) throw error;
@@ -55,6 +74,7 @@ export const authRoutes = new Hono<ConsoleEnv>()
       const id = sessionIdOf(c);
       if (id) await endSession(c.var.deps, id);
       clearSessionCookie(c);
+      await recordSessionAudit(c, 'logout');
       return c.redirect('/console/sign-in?signed_out', 303);
     },
   );

@@ -67,4 +67,4 @@ export const isAdmin = (c: ConsoleContext): boolean => c.get('session').principa
 /** The signed-in key as the actor of an audited operation (CTS records what the console did). */
 export const consoleActor = (c: ConsoleContext): Actor =>
   // The console's variables are a superset of the API's, which is all `actorOf` reads.
-  actorOf(c as unknown as Context<AppEnv>);
+  actorOf(c as unknown as Context<AppEnv>, 'ConsoleAction');

@@ -228,7 +228,12 @@ export const trackerRoutes = new Hono<ConsoleEnv>()
   })
   .post('/trackers/:name/delete', verifyForm, requireAdmin, async (c) => {
     const tracker = await findTracker(c, c.req.param('name'));
-    const error = await attempt(() => deleteTrackers(c.var.deps, consoleActor(c), tracker.tracker_name));
+    const error = await attempt(() =>
+      deleteTrackers(c.var.deps, consoleActor(c), {
+        tracker_name: tracker.tracker_name,
+        tracker_type: tracker.tracker_type === 'data' ? 'data' : 'system',
+      }),
+    );
     if (error) return refused(c, `Tracker ${tracker.tracker_name} could not be deleted`, error);
     return done(c, 'deleted', tracker.tracker_name);
   })

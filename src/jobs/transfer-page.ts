@@ -148,7 +148,12 @@ export async function transferPage(
   try {
     const read = traceJsonReader(
       deps.db,
-      { projectId: tracker.projectId, trackerName: tracker.trackerName, toSeq: end },
+      {
+        projectId: tracker.projectId,
+        trackerName: tracker.trackerName,
+        toSeq: end,
+        excludeServices: tracker.excludeServices,
+      },
       READ_CHUNK,
     );
     for (let after = cursor; ; ) {

@@ -70,7 +70,11 @@ async function transferTracker(
     tracker.transferPlanEnd !== null && tracker.transferPlanEnd > cursor
       ? { end: tracker.transferPlanEnd, at: tracker.transferPlanAt ?? now }
       : undefined;
-  const range = { projectId: tracker.projectId, trackerName: tracker.trackerName };
+  const range = {
+    projectId: tracker.projectId,
+    trackerName: tracker.trackerName,
+    excludeServices: tracker.excludeServices,
+  };
   try {
     const bucket = deps.buckets.bucket(tracker.bucketName!);
     while (result.traces < budget) {

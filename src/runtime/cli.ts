@@ -11,6 +11,8 @@ import {
 } from '../domain/projects/projects';
 import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
+import { ARCHIVE_USAGE, archiveQueryCommand, FILTER_FLAGS } from './archive-command';
+import { recordCliAudit } from './cli-audit';
 import { buildNodeDeps } from './node';
 import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
 
@@ -27,6 +29,7 @@ Commands:
   jobs run [--now ISO_TIME]                   run the scheduled jobs once (transfer, retention, ...)
                                               and print their summary; safe while the server runs
 ${VERIFY_USAGE}
+${ARCHIVE_USAGE}
   signing-keys list | rotate                  the keys that sign digests; rotate replaces a generated key
 
 Configuration comes from the same environment variables as the server (see README).`;
@@ -51,13 +54,35 @@ const OPTIONS = Object.fromEntries([
   ...['id', 'name', 'project', 'role', 'key', 'now', 'tracker', 'bucket', 'dir', 'from', 'to'].map(
     (n) => [n, { type: 'string' }] as const,
   ),
-  ...['region', 'public-key'].map((n) => [n, { type: 'string' }] as const),
+  ...['region', 'public-key', 'format', ...FILTER_FLAGS].map((n) => [n, { type: 'string' }] as const),
+  ['require-proof', { type: 'boolean' }] as const,
   ['help', { type: 'boolean' }] as const,
   ['progress', { type: 'boolean' }] as const,
   ['json', { type: 'boolean' }] as const,
 ]);
 
+/** Standard output with its backpressure: a slow reader slows the query, memory stays flat. */
+const stdoutSink = {
+  write: (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (process.stdout.write(text)) resolve();
+      else process.stdout.once('drain', resolve).once('error', reject);
+    }),
+};
+
 const commands: Record<string, Command> = {
+  'archive query': (flags) =>
+    archiveQueryCommand(
+      flags,
+      {
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+        // Long runs report progress even when stderr is a file: a silent hour-long run looks hung.
+        progress: stderrProgress('archive query', flags.progress ? 0 : 2000),
+        records: stdoutSink,
+      },
+      process.env,
+    ),
   verify: (flags) =>
     verifyCommand(
       flags,
@@ -100,6 +125,14 @@ const commands: Record<string, Command> = {
       projectId: need(flags, 'project'),
       role: role as Role,
       name: flags.name as string | undefined,
+    });
+    await recordCliAudit(d, key.projectId, {
+      traceName: 'createKey',
+      resourceType: 'key',
+      resourceId: key.id,
+      resourceName: key.name,
+      response: { id: key.id, role: key.role, name: key.name },
+      code: 201,
     });
     console.log(
       `Created ${key.role} key ${key.id} for project ${key.projectId}. Keep it safe, it is shown only now:\n${key.token}`,
@@ -146,7 +179,16 @@ const commands: Record<string, Command> = {
   },
   async 'keys revoke'(flags) {
     const d = await deps();
-    const done = await revokeApiKey(d, need(flags, 'project'), need(flags, 'key'));
+    const [project, keyId] = [need(flags, 'project'), need(flags, 'key')];
+    const name = (await listApiKeys(d, project)).find((k) => k.id === keyId)?.name;
+    const done = await revokeApiKey(d, project, keyId);
+    await recordCliAudit(d, project, {
+      traceName: 'revokeKey',
+      resourceType: 'key',
+      resourceId: keyId,
+      resourceName: name,
+      ...(done ? { code: 200 } : { rating: 'warning', code: 404 }),
+    });
     console.log(done ? 'Revoked.' : 'No such active key.');
     return done ? 0 : 1;
   },

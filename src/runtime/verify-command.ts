@@ -13,7 +13,7 @@ export const VERIFY_USAGE =
   '         [--public-key FILE] [--region R] [--now ISO] [--progress] [--json]\n' +
   '                                              check the signed digests and trace files of an archive';
 
-type Flags = Record<string, string | boolean | undefined>;
+export type Flags = Record<string, string | boolean | undefined>;
 
 export interface CommandIo {
   out: (line: string) => void;
@@ -22,14 +22,15 @@ export interface CommandIo {
   progress?: (text: string, final?: boolean) => void;
 }
 
-class VerifyUsageError extends Error {}
+/** Bad flags or settings: nothing could be checked (exit 2). */
+export class VerifyUsageError extends Error {}
 
-const text = (flags: Flags, name: string) => {
+export const text = (flags: Flags, name: string) => {
   const value = flags[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
-function time(flags: Flags, name: string): number | undefined {
+export function time(flags: Flags, name: string): number | undefined {
   const value = text(flags, name);
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
@@ -42,7 +43,7 @@ function time(flags: Flags, name: string): number | undefined {
  * The public keys to trust: `--public-key FILE` (PEM, one or more keys, or the JSON of
  * `GET /v3/{project_id}/digest-public-keys`), else the keys in the configured database.
  */
-async function trustedKeys(flags: Flags, config: Config): Promise<TrustedKey[]> {
+export async function trustedKeys(flags: Flags, config: Config): Promise<TrustedKey[]> {
   const file = text(flags, 'public-key');
   let entries: Array<{ pem: string; validTo: number | null }>;
   if (file) {
@@ -82,7 +83,10 @@ async function trustedKeys(flags: Flags, config: Config): Promise<TrustedKey[]> 
   return keys;
 }
 
-async function openBucket(flags: Flags, config: Config): Promise<{ bucket: Bucket; bucketName?: string }> {
+export async function openBucket(
+  flags: Flags,
+  config: Config,
+): Promise<{ bucket: Bucket; bucketName?: string }> {
   const name = text(flags, 'bucket');
   const dir = text(flags, 'dir');
   if ((name === undefined) === (dir === undefined))
@@ -178,10 +182,13 @@ export async function verifyCommand(
   }
 }
 
-/** A throttled one-line progress display on stderr (redrawn in place on a terminal). */
-export function stderrProgress(): CommandIo['progress'] {
+/**
+ * A throttled one-line progress display on stderr (redrawn in place on a terminal), silent for the
+ * first `quietMs` (a short run needs none).
+ */
+export function stderrProgress(label = 'verify', quietMs = 0): CommandIo['progress'] {
   const tty = process.stderr.isTTY;
-  let last = 0;
+  let last = Date.now() + quietMs - (tty ? 100 : 1000);
   return (line, final) => {
     const now = Date.now();
     if (final) {
@@ -190,6 +197,6 @@ export function stderrProgress(): CommandIo['progress'] {
     }
     if (now - last < (tty ? 100 : 1000)) return;
     last = now;
-    process.stderr.write(tty ? `\r\x1b[Kverify: ${line}` : `verify: ${line}\n`);
+    process.stderr.write(tty ? `\r\x1b[K${label}: ${line}` : `${label}: ${line}\n`);
   };
 }

@@ -29,3 +29,16 @@ export function embeddedPragmas(cacheMb: number): string {
     'PRAGMA foreign_keys = ON',
   ].join(';\n');
 }
+
+/**
+ * Whether a database error (or one it wraps: drizzle wraps the driver's) is SQLite's "busy" or
+ * "locked": another connection holds the write lock. Nothing was written; the write may be retried.
+ * A libSQL server (sqld) answers concurrent write transactions this way.
+ */
+export function isBusyError(error: unknown): boolean {
+  for (let e = error, depth = 0; e != null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return true;
+  }
+  return false;
+}

@@ -5,7 +5,7 @@ import { wellFormedJsonText } from '../domain/text';
 import type { Db } from './db';
 import { type NewTraceRow, traces } from './schema/traces';
 import { traceJson } from './trace-json';
-import { runWrite } from './write-queue';
+import { type MergeKind, runMergeableWrite, runWrite } from './write-queue';
 
 const INSERT_COLUMNS = Object.entries(getTableColumns(traces)).filter(([key]) => key !== 'seq') as Array<
   [keyof NewTraceRow, SQLiteColumn]
@@ -21,6 +21,45 @@ const INSERT_HEAD = sql.raw(
   `insert into traces (${INSERT_COLUMNS.map(([, column]) => column.name).join(', ')}) select ${INSERT_COLUMNS.map((_, i) => `value ->> ${i}`).join(', ')} from json_each(`,
 );
 const INSERT_TAIL = sql.raw(') where true on conflict do nothing');
+/** A merged insert says which rows it stored, so that each report gets its own count. */
+const MERGED_TAIL = sql.raw(') where true on conflict do nothing returning project_id, trace_id');
+const PROJECT_AT = INSERT_COLUMNS.findIndex(([key]) => key === 'projectId');
+const TRACE_ID_AT = INSERT_COLUMNS.findIndex(([key]) => key === 'traceId');
+
+type InsertRow = Array<string | number | null>;
+
+/**
+ * The rows as the JSON argument of the insert. `->>` decodes a `\udc00` escape into bytes that
+ * are not UTF-8 (and crash every later read): repaired here whatever the caller validated, in one
+ * pass over the text.
+ */
+const rowsJson = (rows: InsertRow[]): string => wellFormedJsonText(JSON.stringify(rows));
+
+/**
+ * Concurrent reports without notifications share one insert (group commit, write-queue.ts). Of
+ * rows with the same (project, trace_id), SQLite stores the first in `json_each` order, i.e. the
+ * first report's: each report counts the returned rows it was first to claim.
+ */
+function traceInsert(db: Db): MergeKind<InsertRow> {
+  return {
+    statement: (rows, merged) =>
+      db.run(sql`${INSERT_HEAD}${rowsJson(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`),
+    split(result, parts) {
+      const stored = new Set<string>();
+      for (const row of (result as { rows: ArrayLike<unknown>[] }).rows) stored.add(`${row[0]}\n${row[1]}`);
+      return parts.map((rows) => {
+        let rowsAffected = 0;
+        for (const row of rows) {
+          const key = `${row[PROJECT_AT]}\n${row[TRACE_ID_AT]}`;
+          if (stored.delete(key)) rowsAffected++;
+        }
+        return { rowsAffected };
+      });
+    },
+  };
+}
+
+const kinds = new WeakMap<Db, MergeKind<InsertRow>>();
 
 /**
  * Inserts traces, skipping (project, trace_id) pairs already stored (or repeated in `rows`);
@@ -32,13 +71,19 @@ export async function insertTraces(
   rows: NewTraceRow[],
   runBefore: BatchItem<'sqlite'>[] = [],
 ): Promise<number> {
-  // `->>` decodes a `\udc00` escape into bytes that are not UTF-8 (and crash every later read):
-  // repaired here whatever the caller validated, in one pass over the text.
-  const payload = wellFormedJsonText(
-    JSON.stringify(rows.map((row) => INSERT_COLUMNS.map(([key]) => row[key] ?? null))),
-  );
-  const insert = db.run(sql`${INSERT_HEAD}${payload}${INSERT_TAIL}`);
-  const results = await runWrite(db, [...runBefore, insert]);
+  const values = rows.map((row) => INSERT_COLUMNS.map(([key]) => (row[key] ?? null) as InsertRow[number]));
+  let results: unknown[];
+  if (runBefore.length > 0) {
+    const insert = db.run(sql`${INSERT_HEAD}${rowsJson(values)}${INSERT_TAIL}`);
+    results = await runWrite(db, [...runBefore, insert]);
+  } else {
+    let kind = kinds.get(db);
+    if (!kind) {
+      kind = traceInsert(db);
+      kinds.set(db, kind);
+    }
+    results = await runMergeableWrite(db, kind, values);
+  }
   return (results.at(-1) as { rowsAffected: number }).rowsAffected;
 }
 

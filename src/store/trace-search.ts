@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db';
 import { SLOT_MS, slotOf, traces } from './schema/traces';
@@ -28,10 +28,12 @@ const slotted = (column: SQLiteColumn, index: string): FilterIndex => ({ column,
  */
 export const FILTERS = {
   request_id: slotted(traces.requestId, 'traces_request_id_slot'),
+  access_key_id: slotted(traces.accessKeyId, 'traces_access_key_id_slot'),
   resource_id: slotted(traces.resourceId, 'traces_resource_id_slot'),
   resource_name: slotted(traces.resourceName, 'traces_resource_name_slot'),
   source_ip: slotted(traces.sourceIp, 'traces_source_ip_slot'),
   user: slotted(traces.userName, 'traces_user_slot'),
+  enterprise_project_id: slotted(traces.enterpriseProjectId, 'traces_enterprise_project_slot'),
   trace_name: slotted(traces.traceName, 'traces_trace_name_slot'),
   resource_type: plain(traces.resourceType, 'traces_resource_type_time'),
   code: plain(traces.code, 'traces_code_time'),
@@ -53,6 +55,11 @@ export interface TraceFilter {
   equals: Partial<Record<FilterName, string | string[]>>;
   /** Values that start with these (walked through the same index as the exact value). */
   prefixes?: Partial<Record<PrefixFilter, string>>;
+  /**
+   * Traces of every tracker but this one (`trace_type=data`: all data trackers). Checked on the
+   * rows the driving index yields: with no other filter that is the project's time index.
+   */
+  notTracker?: string;
 }
 
 /** Filters that can match a prefix: the slotted index holds the value, so a prefix is a range of it. */
@@ -142,6 +149,7 @@ function matching(
     const { time, seq } = filter.after;
     conditions.push(or(lt(traces.time, time), and(eq(traces.time, time), lt(traces.seq, seq)))!);
   }
+  if (filter.notTracker !== undefined) conditions.push(ne(traces.trackerName, filter.notTracker));
   let driver: FilterIndex | undefined;
   for (const [name, spec] of Object.entries(FILTERS) as Array<[FilterName, FilterIndex]>) {
     const parts = condition(spec.column, filter.equals[name], filter.prefixes?.[name as PrefixFilter]);

@@ -64,12 +64,19 @@ export async function setTransferStatus(
     );
 }
 
-/** Deletes the project's trackers (one by name when given); returns the rows deleted. */
-export async function deleteTrackers(db: Db, projectId: string, trackerName?: string): Promise<TrackerRow[]> {
-  const where = trackerName
-    ? and(eq(trackers.projectId, projectId), eq(trackers.trackerName, trackerName))
-    : eq(trackers.projectId, projectId);
-  return db.delete(trackers).where(where).returning();
+/** Deletes the project's trackers of a type (one by name when given); returns the rows deleted. */
+export async function deleteTrackers(
+  db: Db,
+  projectId: string,
+  trackerType: string,
+  trackerName?: string,
+): Promise<TrackerRow[]> {
+  const conditions = [eq(trackers.projectId, projectId), eq(trackers.trackerType, trackerType)];
+  if (trackerName !== undefined) conditions.push(eq(trackers.trackerName, trackerName));
+  return db
+    .delete(trackers)
+    .where(and(...conditions))
+    .returning();
 }
 
 /** Trackers that transfer: not disabled (an `error` tracker keeps trying) and with a bucket. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, lte, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, lte, notInArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { traces } from './schema/traces';
 import { trackers, transferredFiles } from './schema/trackers';
@@ -14,6 +14,8 @@ export interface TraceRange {
   afterSeq: number;
   /** Inclusive upper bound, when the range is closed. */
   toSeq?: number;
+  /** Services the tracker does not transfer (`management_event_selector.exclude_service`). */
+  excludeServices?: string[] | null;
 }
 
 /**
@@ -28,6 +30,7 @@ function inRange(range: Omit<TraceRange, 'afterSeq'> & { afterSeq: number | Plac
     eq(traces.trackerName, range.trackerName),
   ];
   if (range.toSeq !== undefined) conditions.push(lte(traces.seq, range.toSeq));
+  if (range.excludeServices?.length) conditions.push(notInArray(traces.serviceType, range.excludeServices));
   return and(...conditions)!;
 }
 

@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { Db } from './db';
+import { type Db, isBusyError } from './db';
 
 /**
  * Group commit. With one embedded connection, every write is its own transaction and pays its
@@ -8,11 +8,29 @@ import type { Db } from './db';
  * transaction, each still atomic and with its own results. Nothing waits for a timer: a write
  * that finds the queue idle starts at once.
  *
+ * Writes of a `MergeKind` (trace inserts) go further: those of one group become one statement,
+ * so that a group of single-trace reports costs one prepared statement and no BEGIN/COMMIT
+ * round trip instead of one statement each (ADR 0001).
+ *
+ * A write the database refuses as busy (a libSQL server with concurrent writers answers so) is
+ * retried after a short pause, a few times: nothing of it was written.
+ *
  * Enabled per database by the runtime (`coalesceWrites`): on Workers a database call must belong
  * to the request that makes it, so the Worker keeps one transaction per write.
  */
+
+/** Writes whose items can share one statement; each still gets its own result. */
+export interface MergeKind<Item> {
+  /** The statement for the items of one write (`merged` false) or of several, in order. */
+  statement(items: Item[], merged: boolean): BatchItem<'sqlite'>;
+  /** Each write's result from the merged statement's; `parts` are the writes' items in order. */
+  split(result: unknown, parts: Item[][]): unknown[];
+}
+
 interface Write {
+  /** Empty for a mergeable write: its statement is made when it runs (see `statementsOf`). */
   statements: BatchItem<'sqlite'>[];
+  merge?: { kind: MergeKind<unknown>; items: unknown[] };
   resolve(results: unknown[]): void;
   reject(error: unknown): void;
 }
@@ -24,6 +42,8 @@ interface Queue {
 
 /** At most this many statements in one transaction (a 1,000-trace report is one or two). */
 const MAX_GROUP_STATEMENTS = 32;
+/** At most this many items in one merged statement (as many as one report may carry). */
+const MAX_MERGED_ITEMS = 1000;
 
 const queues = new WeakMap<Db, Queue>();
 
@@ -38,10 +58,27 @@ export function coalesceWrites(db: Db): void {
 
 /** Runs `statements` atomically, grouped with concurrent writes when `db` allows it. */
 export function runWrite(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unknown[]> {
+  return enqueue(db, { statements });
+}
+
+/**
+ * Runs the one statement `kind` makes of `items`, merged with concurrent writes of the same kind
+ * when `db` allows it; resolves with `[result]` as `runWrite` would.
+ */
+export function runMergeableWrite<Item>(db: Db, kind: MergeKind<Item>, items: Item[]): Promise<unknown[]> {
+  return enqueue(db, { statements: [], merge: { kind: kind as MergeKind<unknown>, items } });
+}
+
+/** A write's statements; a mergeable write's statement is made only if it runs alone. */
+function statementsOf(write: Pick<Write, 'statements' | 'merge'>): BatchItem<'sqlite'>[] {
+  return write.merge ? [write.merge.kind.statement(write.merge.items, false)] : write.statements;
+}
+
+function enqueue(db: Db, write: Pick<Write, 'statements' | 'merge'>): Promise<unknown[]> {
   const queue = queues.get(db);
-  if (!queue) return runAtomically(db, statements);
+  if (!queue) return runAtomically(db, statementsOf(write));
   return new Promise((resolve, reject) => {
-    queue.pending.push({ statements, resolve, reject });
+    queue.pending.push({ ...write, resolve, reject });
     if (queue.running) return;
     queue.running = true;
     // The embedded driver runs a statement synchronously, blocking the event loop: start after the
@@ -50,7 +87,22 @@ export function runWrite(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unk
   });
 }
 
+/** Pauses before the retries of a write the database refused as busy (nothing was written). */
+const BUSY_RETRY_MS = [10, 50, 250];
+
 async function runAtomically(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unknown[]> {
+  for (const pause of BUSY_RETRY_MS) {
+    try {
+      return await runOnce(db, statements);
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+  return runOnce(db, statements);
+}
+
+async function runOnce(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unknown[]> {
   const [first, ...others] = statements;
   if (!first) return [];
   // A single statement is atomic by itself: no BEGIN/COMMIT round trips.
@@ -58,46 +110,94 @@ async function runAtomically(db: Db, statements: BatchItem<'sqlite'>[]): Promise
   return db.batch([first, ...others]);
 }
 
+/** The writes of one merged statement. */
+interface Merged {
+  kind: MergeKind<unknown>;
+  writes: Write[];
+  items: number;
+}
+
+/** What one transaction runs: plain writes' statements, and merged statements. */
+type Part = { write: Write } | { merged: Merged };
+
 async function drain(db: Db, queue: Queue): Promise<void> {
   try {
-    while (queue.pending.length > 0) {
-      const group: Write[] = [];
-      let size = 0;
-      while (
-        queue.pending.length > 0 &&
-        (group.length === 0 || size + queue.pending[0]!.statements.length <= MAX_GROUP_STATEMENTS)
-      ) {
-        const write = queue.pending.shift()!;
-        group.push(write);
-        size += write.statements.length;
-      }
-      await runGroup(db, group);
-    }
+    while (queue.pending.length > 0) await runGroup(db, takeGroup(queue));
   } finally {
     queue.running = false;
   }
 }
 
-async function runGroup(db: Db, group: Write[]): Promise<void> {
-  if (group.length > 1) {
+function takeGroup(queue: Queue): Part[] {
+  const parts: Part[] = [];
+  const open = new Map<MergeKind<unknown>, Merged>();
+  let size = 0;
+  while (queue.pending.length > 0) {
+    const write = queue.pending[0]!;
+    const merge = write.merge;
+    const joins = merge && open.get(merge.kind);
+    if (joins && joins.items + merge.items.length <= MAX_MERGED_ITEMS) {
+      joins.writes.push(write);
+      joins.items += merge.items.length;
+    } else {
+      const cost = merge ? 1 : write.statements.length;
+      if (parts.length > 0 && size + cost > MAX_GROUP_STATEMENTS) break;
+      size += cost;
+      if (merge) {
+        const merged = { kind: merge.kind, writes: [write], items: merge.items.length };
+        open.set(merge.kind, merged);
+        parts.push({ merged });
+      } else {
+        parts.push({ write });
+      }
+    }
+    queue.pending.shift();
+  }
+  return parts;
+}
+
+const writesOf = (part: Part) => ('write' in part ? [part.write] : part.merged.writes);
+
+async function runGroup(db: Db, parts: Part[]): Promise<void> {
+  const alone = parts.length === 1 && 'write' in parts[0]!;
+  if (!alone) {
     try {
-      const results = await runAtomically(
-        db,
-        group.flatMap((write) => write.statements),
-      );
+      const statements = parts.flatMap((part) => {
+        if ('write' in part) return part.write.statements;
+        const { kind, writes } = part.merged;
+        if (writes.length === 1) return statementsOf(writes[0]!);
+        return [
+          kind.statement(
+            writes.flatMap((write) => write.merge!.items),
+            true,
+          ),
+        ];
+      });
+      const results = await runAtomically(db, statements);
       let at = 0;
-      for (const write of group) {
-        write.resolve(results.slice(at, at + write.statements.length));
-        at += write.statements.length;
+      for (const part of parts) {
+        if ('write' in part || part.merged.writes.length === 1) {
+          const [write] = writesOf(part);
+          const count = write!.merge ? 1 : write!.statements.length;
+          write!.resolve(results.slice(at, at + count));
+          at += count;
+          continue;
+        }
+        const { kind, writes } = part.merged;
+        const each = kind.split(
+          results[at++],
+          writes.map((write) => write.merge!.items),
+        );
+        for (const [i, write] of writes.entries()) write.resolve([each[i]]);
       }
       return;
     } catch {
       // One write's failure must not fail the others: retry each alone, below.
     }
   }
-  for (const write of group) {
+  for (const write of parts.flatMap(writesOf)) {
     try {
-      write.resolve(await runAtomically(db, write.statements));
+      write.resolve(await runAtomically(db, statementsOf(write)));
     } catch (error) {
       write.reject(error);
     }

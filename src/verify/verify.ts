@@ -1,7 +1,7 @@
 import { sha256Hex } from '../domain/crypto';
 import { type Bucket, BucketError, type StoredObject } from '../transfer/bucket';
 import { floorHour, HOUR_MS } from '../transfer/digest';
-import { type ArchiveScope, findDigestBefore, listArchive } from './archive';
+import { type ArchiveScope, findDigestBefore, listArchive, type TraceEntry } from './archive';
 import { ChainWalk, type MissingDigest } from './chain';
 import { type CheckedDigest, checkDigest, type SignatureSources, type TrustedKey } from './digest-check';
 import { inPeriods, merge, type Period, pool } from './periods';
@@ -26,6 +26,21 @@ export interface VerifyOptions extends ArchiveScope {
   onProgress?: (progress: VerifyProgress) => void;
   /** Objects fetched at the same time. */
   concurrency?: number;
+  /**
+   * Whether to read and hash the trace files the digests list (default true). `cts archive query`
+   * checks the chain without them and hashes only the files it reads.
+   */
+  hashTraceFiles?: boolean;
+}
+
+/** What an authentic digest says of a trace file. */
+export interface CoveredFile {
+  hash: string;
+  bucket: string;
+  digest: string;
+  /** The file's oldest and newest trace `time`, when the digest records them. */
+  oldest?: number;
+  newest?: number;
 }
 
 /** One object that is not as it should be: each object appears in at most one finding. */
@@ -67,6 +82,10 @@ export interface VerifyResult {
   /** Trace files listed only by digests that are findings themselves: present, not proven. */
   unproven: number;
   ok: boolean;
+  /** Every trace file an authentic digest lists, by key. */
+  covered: Map<string, CoveredFile>;
+  /** The trace files found in the range (upload time from their names). */
+  listed: TraceEntry[];
 }
 
 /** Reads an object; an object that cannot be read is a finding, an unreachable bucket is not. */
@@ -177,13 +196,19 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   walk.finish(before);
 
   // Which trace files the digests vouch for: authentic ones prove them; the others only list them.
-  const covered = new Map<string, { hash: string; bucket: string; digest: string }>();
+  const covered = new Map<string, CoveredFile>();
   const listedOnly = new Map<string, string>();
   for (const digest of checked) {
     if (!digest.doc || digest.doc.project_id !== options.projectId) continue;
     for (const file of digest.doc.log_files) {
       if (digest.authentic)
-        covered.set(file.object, { hash: file.log_hash_value, bucket: file.bucket, digest: digest.key });
+        covered.set(file.object, {
+          hash: file.log_hash_value,
+          bucket: file.bucket,
+          digest: digest.key,
+          oldest: typeof file.oldest_trace_time === 'number' ? file.oldest_trace_time : undefined,
+          newest: typeof file.newest_trace_time === 'number' ? file.newest_trace_time : undefined,
+        });
       else if (digest.placed) listedOnly.set(file.object, digest.key);
     }
   }
@@ -261,7 +286,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   };
 
   // Trace files: every file an authentic digest lists, hashed.
-  const coveredKeys = [...covered.keys()];
+  const coveredKeys = options.hashTraceFiles === false ? [] : [...covered.keys()];
   const bucketName = options.bucketName ?? members[0]?.doc?.digest_bucket;
   const problems = new Map<string, string>();
   let done = 0;
@@ -286,7 +311,16 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   for (const odd of [...listing.odd].sort((a, b) => (a.key < b.key ? -1 : 1)))
     report('object', odd.key, odd.reason);
   const all = [...findings.values()];
-  return { findings: all, digests, traceFiles, unchained, unproven, ok: all.length === 0 };
+  return {
+    findings: all,
+    digests,
+    traceFiles,
+    unchained,
+    unproven,
+    ok: all.length === 0,
+    covered,
+    listed: listing.traceFiles,
+  };
 }
 
 export type { MissingDigest };

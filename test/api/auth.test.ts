@@ -29,6 +29,10 @@ async function securedOperations(env: TestEnv): Promise<Operation[]> {
 function call(env: TestEnv, op: Operation, projectId: string, headers: Record<string, string>) {
   const path = op.path
     .replace('{project_id}', projectId)
+    // Test projects are their own domain (createProject's default).
+    .replace('{domain_id}', projectId)
+    .replace('{resource_type}', 'cts-tracker')
+    .replace('{resource_id}', 'no-such-tracker')
     .replace('{notification_type}', 'smn')
     .replace('{topic_name}', 'hooks');
   const body = op.method === 'POST' || op.method === 'PUT' ? {} : undefined;
@@ -140,6 +144,7 @@ describe.each(backends)('authentication and authorisation ($name)', (backend) =>
       expect(await quotas.json()).toEqual({
         resources: [
           { type: 'system_tracker', used: 1, quota: 1 },
+          { type: 'data_tracker', used: 0, quota: 100 },
           { type: 'smn_notification', used: 0, quota: 100 },
         ],
       });

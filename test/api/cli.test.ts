@@ -80,7 +80,7 @@ describe('cts (bin/cts.mjs)', () => {
     expect((await server.app.request(path, { method: 'POST', headers, body })).status).toBe(401);
     server.close();
     expect((await cts(['keys', 'revoke', '--project', project.id, '--key', keyId!], env)).code).toBe(1);
-  });
+  }, 120_000); // ten CLI processes (tsx start-up each): slow on a loaded machine
 
   it.each([
     [

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { recordTraces } from '../../src/domain/traces/record';
+import { createProject } from '../../src/domain/projects/projects';
+import { recordTraces, toTraceRow } from '../../src/domain/traces/record';
 import { ReportedTraceSchema } from '../../src/domain/traces/schema';
-import { countTraces } from '../../src/store/trace-queries';
+import { countTraces, insertTraces } from '../../src/store/trace-queries';
 import { coalesceWrites, runWrite } from '../../src/store/write-queue';
 import { aTrace, makeTestEnv, type TestEnv } from '../helpers/app';
 
@@ -17,6 +18,14 @@ const traceBatches = (spy: { mock: { calls: unknown[][] } }) =>
     ),
   ).length;
 
+/** The statements the client executed alone (outside `batch`) that inserted traces. */
+const traceInserts = (spy: { mock: { calls: unknown[][] } }) =>
+  spy.mock.calls.filter(([statement]) =>
+    (typeof statement === 'string' ? statement : (statement as { sql: string }).sql).startsWith(
+      'insert into traces',
+    ),
+  ).length;
+
 const traces = (...ids: string[]) => ids.map((id) => ReportedTraceSchema.parse(aTrace({ trace_id: id })));
 
 describe('group commit of trace writes', () => {
@@ -27,15 +36,17 @@ describe('group commit of trace writes', () => {
   });
   afterEach(() => env.close());
 
-  it('puts reports that arrive together in one transaction, each with its own counts', async () => {
+  it('puts reports that arrive together in one insert statement, each with its own counts', async () => {
     const batch = vi.spyOn(env.deps.db, 'batch');
+    const execute = vi.spyOn(env.deps.db.$client, 'execute');
     const results = await Promise.all([
       recordTraces(env.deps, env.projectId, traces('a', 'b')),
       recordTraces(env.deps, env.projectId, traces('b', 'c')),
       recordTraces(env.deps, env.projectId, traces('c', 'c', 'd')),
       recordTraces(env.deps, env.projectId, traces('e')),
     ]);
-    expect(traceBatches(batch)).toBe(1);
+    expect(traceBatches(batch)).toBe(0);
+    expect(traceInserts(execute)).toBe(1);
     expect(results.map((r) => [r.recorded, r.duplicates])).toEqual([
       [2, 0],
       [1, 1],
@@ -43,6 +54,49 @@ describe('group commit of trace writes', () => {
       [1, 0],
     ]);
     expect(await countTraces(env.deps.db, env.projectId)).toBe(5);
+  });
+
+  it('counts re-reports of stored traces and traces of other projects apart in a merged insert', async () => {
+    const other = await createProject(env.deps);
+    await recordTraces(env.deps, env.projectId, traces('old'));
+    const execute = vi.spyOn(env.deps.db.$client, 'execute');
+    const results = await Promise.all([
+      recordTraces(env.deps, env.projectId, traces('old', 'new')),
+      recordTraces(env.deps, other.id, traces('old', 'new')),
+      recordTraces(env.deps, env.projectId, traces('new')),
+    ]);
+    expect(traceInserts(execute)).toBe(1);
+    expect(results.map((r) => [r.recorded, r.duplicates])).toEqual([
+      [1, 1],
+      [2, 0],
+      [0, 1],
+    ]);
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(2);
+    expect(await countTraces(env.deps.db, other.id)).toBe(2);
+  });
+
+  it('keeps a report with notifications in the same transaction as merged ones', async () => {
+    const batch = vi.spyOn(env.deps.db, 'batch');
+    const plain = traces('p1');
+    const results = await Promise.all([
+      recordTraces(env.deps, env.projectId, plain),
+      insertTraces(
+        env.deps.db,
+        traces('n1').map((trace) => toTraceRow(env.projectId, trace, env.clock())),
+        [env.deps.db.run(sql`select 1`)],
+      ),
+      recordTraces(env.deps, env.projectId, traces('p2', 'n1')),
+    ]);
+    expect(traceBatches(batch)).toBe(1);
+    expect(results[0]).toMatchObject({ recorded: 1, duplicates: 0 });
+    // n1 is in two reports: whichever ran first stored it, the other counted it as a duplicate.
+    const n1 = results[2] as { recorded: number; duplicates: number };
+    expect([results[1], n1.recorded, n1.duplicates]).toSatisfy(
+      ([alone, recorded, duplicates]) =>
+        (alone === 1 && recorded === 1 && duplicates === 1) ||
+        (alone === 0 && recorded === 2 && duplicates === 0),
+    );
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
   });
 
   it('runs a lone write at once, without a transaction around it', async () => {
@@ -76,5 +130,26 @@ describe('group commit of trace writes', () => {
     ]);
     expect(later.map((r) => r.recorded)).toEqual([1, 1]);
     expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
+  });
+
+  it('retries a write the database refused as busy (a libSQL server under concurrent writers)', async () => {
+    let attempts = 0;
+    const busyOnce = {
+      // biome-ignore lint/suspicious/noThenProperty: a drizzle statement is a thenable run when awaited
+      then(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+        attempts++;
+        if (attempts === 1) reject(new Error('Failed query', { cause: { code: 'SQLITE_BUSY' } }));
+        else resolve({ rowsAffected: 1 });
+      },
+    } as unknown as Parameters<typeof runWrite>[1][number];
+    expect(await runWrite(env.deps.db, [busyOnce])).toEqual([{ rowsAffected: 1 }]);
+    expect(attempts).toBe(2);
+    const failing = {
+      // biome-ignore lint/suspicious/noThenProperty: as above
+      then(_: unknown, reject: (error: unknown) => void) {
+        reject(new Error('constraint', { cause: { code: 'SQLITE_CONSTRAINT' } }));
+      },
+    } as unknown as Parameters<typeof runWrite>[1][number];
+    await expect(runWrite(env.deps.db, [failing])).rejects.toThrow('constraint');
   });
 });

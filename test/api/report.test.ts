@@ -200,7 +200,7 @@ describe.each(backends)('POST /v3/{project_id}/traces ($name)', (backend) => {
     expect(trace_ids[0] < trace_ids[1]).toBe(true);
   });
 
-  it('returns what was sent: JSON values as sent, code as a string, record_time from the server', async () => {
+  it('returns what was sent: request/response/message as their JSON text (a string as sent), code as a string, record_time from the server', async () => {
     const request = {
       server: { name: 'wéb-1', tags: [1, 2.5, true, null, 'x'], 'a.b': {} },
       big: 12345678901234,
@@ -247,7 +247,16 @@ describe.each(backends)('POST /v3/{project_id}/traces ($name)', (backend) => {
       ].sort(),
     );
     const { record_time: _, code: __, ...rest } = sent as Record<string, unknown>;
-    expect(trace).toEqual({ ...rest, code: '404', record_time: env.clock() });
+    // The SDK's `Traces` declares request, response and message as strings (ADR 0004).
+    expect(trace).toEqual({
+      ...rest,
+      request: JSON.stringify(request),
+      response: 'plain text',
+      message: '["a",{"b":null}]',
+      code: '404',
+      record_time: env.clock(),
+    });
+    expect(JSON.parse(trace.request)).toEqual(request);
   });
 
   it('returns null for optional fields that were left out', async () => {

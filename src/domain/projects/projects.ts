@@ -15,6 +15,7 @@ import { randomHex, sha256Hex } from '../crypto';
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
 import { accessKeyIdOf, keyIdOfAccessKey, secretAccessKeyOf } from './access-keys';
+import { cachedPrincipal, forgetKey, rememberPrincipal } from './key-cache';
 
 export const PROJECT_ID = /^[0-9a-f]{32}$/;
 export const ROLES = ['reporter', 'reader', 'admin'] as const satisfies readonly Role[];
@@ -119,7 +120,9 @@ export async function listApiKeys(deps: Pick<Deps, 'db'>, projectId: string) {
 
 /** Revokes a key; returns false when the project has no such active key. */
 export async function revokeApiKey(deps: ProjectDeps, projectId: string, keyId: string): Promise<boolean> {
-  return markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
+  const revoked = await markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
+  forgetKey(deps.db, keyId);
+  return revoked;
 }
 
 /** The principal of an access key id, or undefined when it names no active key. */
@@ -132,7 +135,15 @@ export async function principalOfAccessKey(
   return row && { ...row, accessKeyId };
 }
 
-/** The principal a token stands for, or undefined when it is unknown or revoked. */
-export async function authenticate(deps: Pick<Deps, 'db'>, token: string): Promise<Principal | undefined> {
-  return findActiveKeyByHash(deps.db, await sha256Hex(token));
+/**
+ * The principal a token stands for, or undefined when it is unknown or revoked (revoked in
+ * another process: within `KEY_TTL_MS`, see key-cache.ts).
+ */
+export async function authenticate(deps: ProjectDeps, token: string): Promise<Principal | undefined> {
+  const now = deps.clock();
+  const cached = cachedPrincipal(deps.db, token, now);
+  if (cached) return cached;
+  const principal = await findActiveKeyByHash(deps.db, await sha256Hex(token));
+  if (principal) rememberPrincipal(deps.db, token, principal, now);
+  return principal;
 }

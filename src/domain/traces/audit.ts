@@ -6,13 +6,32 @@ import { jsonDepth, MAX_JSON_DEPTH, type ReportedTrace, ReportedTraceSchema } fr
 
 /** The caller of a management operation, as CTS records it about itself. */
 export interface Actor extends Principal {
+  /** The client address (api/client-ip.ts), null when the runtime knows none. */
   sourceIp: string | null;
   requestId: string;
+  /** How the operation came: the API, the console, or the operator's command line (`SystemAction`). */
+  traceType: 'ApiCall' | 'ConsoleAction' | 'SystemAction';
+  /** Told when the operation's audit trace is recorded (so a refusal is not recorded twice). */
+  onRecorded?: () => void;
+}
+
+/**
+ * The `user` of a trace CTS records about itself, from the authenticated principal: the key's
+ * id and name, and the project's domain. The one place that says who did it.
+ */
+export function auditUser(principal: Principal) {
+  return {
+    id: fitText(principal.keyId, 128),
+    name: fitText(principal.keyName, 256),
+    domain: { id: fitText(principal.domainId, 128) },
+    // Calls signed with AK/SK say which access key made them, as CTS records it.
+    ...(principal.accessKeyId ? { access_key_id: fitText(principal.accessKeyId, 128) } : {}),
+  };
 }
 
 export interface AuditedOperation {
   traceName: string;
-  resourceType: 'tracker' | 'notification' | 'topic' | 'trace' | 'key';
+  resourceType: 'tracker' | 'notification' | 'topic' | 'trace' | 'key' | 'session';
   resourceId?: string;
   resourceName?: string;
   rating?: ReportedTrace['trace_rating'];
@@ -47,20 +66,14 @@ export function auditTrace(actor: Actor, operation: AuditedOperation, now: numbe
   return ReportedTraceSchema.parse({
     trace_name: operation.traceName,
     trace_rating: operation.rating ?? 'normal',
-    trace_type: 'ApiCall',
+    trace_type: actor.traceType,
     service_type: 'CTS',
     resource_type: operation.resourceType,
     resource_id: fitText(operation.resourceId, 350) ?? undefined,
     resource_name: fitText(operation.resourceName, 256) ?? undefined,
     time: now,
     tracker_name: 'system',
-    user: {
-      id: fitText(actor.keyId, 128),
-      name: fitText(actor.keyName, 256),
-      domain: { id: fitText(actor.domainId, 128) },
-      // Calls signed with AK/SK say which access key made them, as CTS records it.
-      ...(actor.accessKeyId ? { access_key_id: actor.accessKeyId } : {}),
-    },
+    user: auditUser(actor),
     source_ip: fitText(actor.sourceIp, 64),
     request_id: fitText(actor.requestId, 128),
     request: auditJson(operation.request),
@@ -77,4 +90,5 @@ export async function recordAudit(
   operation: AuditedOperation,
 ): Promise<void> {
   await recordTraces(deps, actor.projectId, [auditTrace(actor, operation, deps.clock())]);
+  actor.onRecorded?.();
 }

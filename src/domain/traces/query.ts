@@ -32,18 +32,18 @@ export interface TraceSearch extends TraceQuery {
 
 const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
-/** A stored row in the API's shape (reference §3.2). */
+/** A stored row in the API's shape (reference §3.2, the SDK's `Traces`). */
 export function toApiTrace(row: TraceRow): Trace {
   return {
     trace_id: row.traceId,
     trace_name: row.traceName,
     trace_rating: row.traceRating,
     trace_type: row.traceType,
-    request: parseJson(row.request),
-    response: parseJson(row.response),
+    request: row.request,
+    response: row.response,
     code: row.code,
     api_version: row.apiVersion,
-    message: parseJson(row.message),
+    message: row.message,
     record_time: row.recordTime,
     time: row.time,
     user: parseJson(row.user) as Trace['user'],
@@ -56,6 +56,7 @@ export function toApiTrace(row: TraceRow): Trace {
     location_info: row.locationInfo,
     endpoint: row.endpoint,
     resource_url: row.resourceUrl,
+    ...(row.extras === null ? {} : (JSON.parse(row.extras) as Partial<Trace>)),
   };
 }
 
@@ -102,6 +103,9 @@ export function equalsOf(query: TraceSearch): Partial<Record<FilterName, string 
   if (query.users !== undefined && query.users.length > 0) equals.user = query.users;
   // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
   if (query.trace_type === 'system') equals.tracker_name ??= 'system';
+  // Data traces are those reported to a data tracker (any tracker but `system`), one when named.
+  if (query.trace_type === 'data' && query.tracker_name === 'system')
+    throw badField('tracker_name', 'must name a data tracker when trace_type is data');
   return equals;
 }
 
@@ -126,9 +130,18 @@ export async function queryTraceJson(
   }
   const equals = equalsOf(query);
   // One row more than asked tells whether there is a next page.
+  const dataOnly = query.trace_type === 'data' && equals.tracker_name === undefined;
   const rows = await selectTraces(
     deps.db,
-    { projectId, from, to, after, equals, prefixes: query.prefixes },
+    {
+      projectId,
+      from,
+      to,
+      after,
+      equals,
+      prefixes: query.prefixes,
+      ...(dataOnly ? { notTracker: 'system' } : {}),
+    },
     query.limit + 1,
   );
   const page = rows.slice(0, query.limit);

@@ -5,8 +5,8 @@ import type { Deps } from '../deps';
 import { invalidRequest } from '../errors';
 import { deliverSoon } from '../notifications/delivery';
 import { planNotifications } from '../notifications/matching';
-import { wellFormedJsonText } from '../text';
-import type { ReportedTrace } from './schema';
+import { toWellFormed, wellFormedJsonText } from '../text';
+import { type ReportedTrace, TRACE_EXTRAS } from './schema';
 
 export interface RecordResult {
   trace_ids: string[];
@@ -30,7 +30,19 @@ function rejectFutureTimes(batch: ReportedTrace[], now: number): void {
 }
 
 /** JSON text as stored: never with an unpaired surrogate, whoever built the trace (domain/text.ts). */
-const json = (value: unknown) => (value === undefined ? null : wellFormedJsonText(JSON.stringify(value)));
+const json = (value: unknown) => wellFormedJsonText(JSON.stringify(value));
+
+/** The text a string field of the SDK model returns: a string as sent, another JSON value as JSON text. */
+const text = (value: unknown) =>
+  value === undefined ? null : typeof value === 'string' ? toWellFormed(value) : json(value);
+
+/** The extras that were reported (null ones left out) as a JSON object, or null when none was. */
+function extrasOf(trace: ReportedTrace): string | null {
+  const extras = Object.fromEntries(
+    TRACE_EXTRAS.flatMap((name) => (trace[name] == null ? [] : [[name, trace[name]]])),
+  );
+  return Object.keys(extras).length === 0 ? null : json(extras);
+}
 
 /** The stored row of a reported trace; `record_time` is the server's clock. */
 export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: number): NewTraceRow {
@@ -53,12 +65,15 @@ export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: 
     recordTime,
     userName: trace.user?.name ?? null,
     user: trace.user ? json(trace.user) : null,
-    request: json(trace.request),
-    response: json(trace.response),
-    message: json(trace.message),
+    request: text(trace.request),
+    response: text(trace.response),
+    message: text(trace.message),
     locationInfo: trace.location_info ?? null,
     endpoint: trace.endpoint ?? null,
     resourceUrl: trace.resource_url ?? null,
+    accessKeyId: trace.user?.access_key_id ?? null,
+    enterpriseProjectId: trace.enterprise_project_id ?? null,
+    extras: extrasOf(trace),
   };
 }
 

@@ -54,14 +54,33 @@ const jsonValue = z.unknown().superRefine((value, ctx) => {
   }
 });
 
+/** The SDK's `UserInfo` (with its extras: who acted, with which access key, for whom). */
 const userInfo = z.looseObject({
   id: printable(128).optional(),
   name: printable(256).optional(),
+  user_name: printable(256).optional(),
   domain: z
     .looseObject({ id: printable(128).optional(), name: printable(256).optional() })
     .nullable()
     .optional(),
+  account_id: printable(128).optional(),
+  access_key_id: printable(128).optional(),
+  principal_urn: printable(1024).optional(),
+  principal_id: printable(256).optional(),
+  principal_is_root_user: z.enum(['true', 'false']).optional(),
+  type: printable(64).optional(),
+  invoked_by: z.array(printable(256)).max(32).optional(),
+  session_context: z
+    .object({
+      attributes: z
+        .object({ created_at: printable(64).optional(), mfa_authenticated: printable(16).optional() })
+        .optional(),
+    })
+    .optional(),
 });
+
+/** The SDK declares these as strings: a string is kept as sent, any other JSON value as its JSON text. */
+const jsonOrText = jsonValue;
 
 /** One reported trace (the 21 CTS fields less the server-set `record_time`, plus `tracker_name`). */
 export const ReportedTraceSchema = z.object({
@@ -80,9 +99,9 @@ export const ReportedTraceSchema = z.object({
     .max(99999999999999, 'must be epoch milliseconds'),
   tracker_name: z.string().regex(TRACKER_NAME).default('system'),
   user: userInfo.nullable().optional(),
-  request: jsonValue.optional(),
-  response: jsonValue.optional(),
-  message: jsonValue.optional(),
+  request: jsonOrText.optional(),
+  response: jsonOrText.optional(),
+  message: jsonOrText.optional(),
   code: z
     .union([printable(256), z.number().int()])
     .nullable()
@@ -95,6 +114,11 @@ export const ReportedTraceSchema = z.object({
   location_info: printable(1024).nullable().optional(),
   endpoint: printable(1024).nullable().optional(),
   resource_url: printable(2048).nullable().optional(),
+  // The SDK's `Traces` extras (reference §17).
+  enterprise_project_id: printable(64).nullable().optional(),
+  resource_account_id: printable(128).nullable().optional(),
+  read_only: z.boolean().nullable().optional(),
+  operation_id: printable(256).nullable().optional(),
 });
 
 export const ReportTracesSchema = z.object({
@@ -103,20 +127,36 @@ export const ReportTracesSchema = z.object({
 
 export type ReportedTrace = z.infer<typeof ReportedTraceSchema>;
 
-/** The API shape of a trace: exactly the 21 CTS fields. */
+/** The trace extras returned only when they were reported. */
+export const TRACE_EXTRAS = [
+  'enterprise_project_id',
+  'resource_account_id',
+  'read_only',
+  'operation_id',
+] as const;
+
+/**
+ * The API shape of a trace: the 21 CTS fields (`request`, `response`, `message` as the text that
+ * was reported, as the SDK's `Traces` model declares them), then the extras that were reported.
+ */
 export interface Trace {
   trace_id: string;
   trace_name: string;
   trace_rating: string;
   trace_type: string;
-  request: unknown;
-  response: unknown;
+  request: string | null;
+  response: string | null;
   code: string | null;
   api_version: string | null;
-  message: unknown;
+  message: string | null;
   record_time: number;
   time: number;
-  user: { id?: string; name?: string; domain?: { id?: string; name?: string } | null } | null;
+  user:
+    | ({ id?: string; name?: string; domain?: { id?: string; name?: string } | null } & Record<
+        string,
+        unknown
+      >)
+    | null;
   service_type: string;
   resource_type: string;
   resource_id: string | null;
@@ -126,6 +166,10 @@ export interface Trace {
   location_info: string | null;
   endpoint: string | null;
   resource_url: string | null;
+  enterprise_project_id?: string;
+  resource_account_id?: string;
+  read_only?: boolean;
+  operation_id?: string;
 }
 
 /** A query-string epoch-ms timestamp: digits only (an empty or `1e12` value is a mistake, not 0). */
@@ -134,9 +178,12 @@ const epochMs = z
   .regex(/^\d{1,15}$/, 'must be epoch milliseconds (digits only)')
   .transform(Number);
 
-/** Query parameters of `GET /v3/{project_id}/traces` (reference §3.1, plus our extra filters). */
-export const TraceQuerySchema = z.object({
-  trace_type: z.literal('system', { error: 'must be system' }).optional(),
+/**
+ * Query parameters of `GET /v3/{project_id}/traces` (reference §3.1, the SDK's `ListTracesRequest`,
+ * plus our extra filters). Strict: a misspelled filter is a 400 naming it, never an unfiltered page.
+ */
+export const TraceQuerySchema = z.strictObject({
+  trace_type: z.enum(['system', 'data'], { error: 'must be system or data' }).optional(),
   limit: z
     .string()
     .regex(/^\d{1,4}$/, 'must be an integer 1-200 (digits only)')
@@ -158,6 +205,8 @@ export const TraceQuerySchema = z.object({
   source_ip: z.string().min(1).max(64).optional(),
   code: z.string().min(1).max(256).optional(),
   request_id: z.string().min(1).max(128).optional(),
+  access_key_id: z.string().min(1).max(128).optional(),
+  enterprise_project_id: z.string().min(1).max(64).optional(),
 });
 
 export type TraceQuery = z.infer<typeof TraceQuerySchema>;

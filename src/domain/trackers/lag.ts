@@ -39,7 +39,12 @@ export async function getTransferLag(deps: Pick<Deps, 'db'>, projectId: string):
   return Promise.all(
     rows.map(async (row) => {
       const transferring = row.status !== 'disabled' && row.bucketName !== null;
-      const range = { projectId, trackerName: row.trackerName, afterSeq: row.transferCursor };
+      const range = {
+        projectId,
+        trackerName: row.trackerName,
+        afterSeq: row.transferCursor,
+        excludeServices: row.excludeServices,
+      };
       const first = transferring ? await firstInRange(deps.db, range) : undefined;
       return {
         trackerName: row.trackerName,

@@ -13,6 +13,15 @@ export interface TrackerResponse {
   /** Only when `status` is `error`: `noBucket` or `bucketPolicyError`. */
   detail?: string;
   is_support_validate: boolean;
+  is_organization_tracker: boolean;
+  is_support_trace_files_encryption: boolean;
+  kms_id?: string;
+  agency_name?: string;
+  management_event_selector: { exclude_service: string[] };
+  /** Resource tags (`BatchCreateResourceTags`), when it has any. */
+  tags?: Array<{ key: string; value: string }>;
+  /** Data trackers only. */
+  data_bucket?: { data_bucket_name: string; data_event: string[]; search_enabled: boolean };
   lts: { is_lts_enabled: boolean; log_group_name: string; log_topic_name: string };
   obs_info: {
     bucket_name: string;
@@ -46,6 +55,22 @@ export function toTrackerResponse(
     status: row.status,
     ...(row.status === 'error' ? { detail: row.detail ?? 'noBucket' } : {}),
     is_support_validate: row.isSupportValidate,
+    is_organization_tracker: row.isOrganizationTracker,
+    is_support_trace_files_encryption: row.isSupportTraceFilesEncryption,
+    ...(row.kmsId ? { kms_id: row.kmsId } : {}),
+    ...(row.agencyName ? { agency_name: row.agencyName } : {}),
+    management_event_selector: { exclude_service: row.excludeServices ?? [] },
+    ...(row.tags?.length ? { tags: row.tags } : {}),
+    ...(row.trackerType === 'data'
+      ? {
+          data_bucket: {
+            data_bucket_name: row.dataBucketName ?? '',
+            data_event: row.dataEvents ?? [],
+            // Its traces are queryable (ListTraces with trace_type=data) like any others.
+            search_enabled: true,
+          },
+        }
+      : {}),
     lts: { is_lts_enabled: row.isLtsEnabled, log_group_name: LTS_LOG_GROUP, log_topic_name: LTS_LOG_TOPIC },
     obs_info: {
       bucket_name: bucket,
@@ -54,8 +79,8 @@ export function toTrackerResponse(
       // No separate grant step exists here: a bucket CTS created itself is the one it is known
       // to own; an existing bucket proves itself (or not, see `status`) on the first transfer.
       is_authorized_bucket: bucket !== '' && row.isObsCreated,
-      // Object lifecycle is the bucket's business (reference §6.3), not set by CTS.
-      bucket_lifecycle: 0,
+      // Recorded as sent; object expiry is the bucket's business (reference §6.3), not set by CTS.
+      bucket_lifecycle: row.bucketLifecycle ?? 0,
       bucket_location: bucket !== '' && config.CTS_S3_ENDPOINT ? config.CTS_S3_REGION : '',
       compress_type: row.compressType,
       is_sort_by_service: row.isSortByService,

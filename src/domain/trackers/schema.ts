@@ -16,21 +16,59 @@ export const ObsInfoInputSchema = z.object({
   is_obs_created: z.boolean().optional().describe('true: CTS creates the bucket.'),
   compress_type: z.string().optional().describe('gzip (default) or json.'),
   is_sort_by_service: z.boolean().optional().describe('Service directory level in the path (default true).'),
+  bucket_lifecycle: z
+    .number()
+    .int()
+    .min(1)
+    .max(36500)
+    .optional()
+    .describe('Days; recorded and returned (object expiry is set on the bucket itself).'),
 });
 
+export const DATA_EVENTS = ['READ', 'WRITE'] as const;
+
 export const CreateTrackerSchema = z.object({
-  tracker_type: z.string().describe('system'),
-  tracker_name: z.string().describe('system'),
+  tracker_type: z.string().describe('system (the management tracker) or data'),
+  tracker_name: z
+    .string()
+    .describe('system for the management tracker; a name of your choice for a data tracker'),
+  agency_name: z.literal('cts_admin_trust').optional(),
+  is_organization_tracker: z.boolean().optional(),
+  management_event_selector: z
+    .object({
+      exclude_service: z
+        .array(z.string().regex(/^[A-Z0-9]{2,32}$/, 'must be a service_type'))
+        .max(100)
+        .describe("These services' traces are not transferred."),
+    })
+    .optional(),
   is_lts_enabled: z.boolean().optional(),
   is_support_validate: z.boolean().optional().describe('Hourly signed digest files; needs OBS transfer.'),
+  is_support_trace_files_encryption: z
+    .boolean()
+    .optional()
+    .describe('KMS encryption of trace files is not supported: true is refused (CTS.0220).'),
+  kms_id: z.string().max(128).optional(),
   obs_info: ObsInfoInputSchema.optional(),
+  data_bucket: z
+    .object({
+      data_bucket_name: z.string().optional().describe('The bucket whose object operations are traced.'),
+      data_event: z.array(z.string()).max(2).optional().describe('READ and/or WRITE'),
+    })
+    .optional()
+    .describe('Data trackers only.'),
 });
 
 export const UpdateTrackerSchema = CreateTrackerSchema.extend({
   status: z.string().optional().describe('enabled or disabled'),
 });
 
-export const TrackerNameQuerySchema = z.object({ tracker_name: z.string().optional() });
+export const TRACKER_TYPES = ['system', 'data'] as const;
+
+export const TrackerNameQuerySchema = z.object({
+  tracker_name: z.string().optional(),
+  tracker_type: z.enum(TRACKER_TYPES, { error: 'must be system or data' }).optional(),
+});
 
 export type ObsInfoInput = z.infer<typeof ObsInfoInputSchema>;
 export type CreateTrackerInput = z.infer<typeof CreateTrackerSchema>;
@@ -63,23 +101,66 @@ export function checkTrackerName(name: string): void {
     throw fail('CTS.0203', 'tracker_name', 'The value of tracker_name parameter is in an incorrect format.');
 }
 
+/** The refusals of a data tracker's `data_bucket` (reference §13, CTS.0210, CTS.0219, CTS.0225). */
+function checkDataBucket(input: CreateTrackerInput | UpdateTrackerInput, creating: boolean): void {
+  const bucket = input.data_bucket;
+  if (!bucket?.data_bucket_name) {
+    if (creating || bucket)
+      throw fail('CTS.0210', 'data_bucket.data_bucket_name', 'The OBS bucket to track cannot be empty.');
+    return;
+  }
+  if (!isValidBucketName(bucket.data_bucket_name))
+    throw fail('CTS.0231', 'data_bucket.data_bucket_name', 'Invalid bucket name.');
+  if (!bucket.data_event?.length)
+    throw fail('CTS.0219', 'data_bucket.data_event', 'The operation type cannot be empty.');
+  if (bucket.data_event.some((event) => !DATA_EVENTS.includes(event as never)))
+    throw fail(
+      'CTS.0225',
+      'data_bucket.data_event',
+      'Only WRITE and/or READ operations on the OBS bucket can be tracked.',
+    );
+  if (input.obs_info?.bucket_name && input.obs_info.bucket_name === bucket.data_bucket_name)
+    throw fail(
+      'CTS.0213',
+      'obs_info.bucket_name',
+      'The OBS bucket used for trace transfer cannot be a tracked OBS bucket.',
+    );
+}
+
 /** Checks the value rules of a create/modify body, each with the reference's error code. */
-export function checkTrackerInput(input: CreateTrackerInput | UpdateTrackerInput): void {
-  if (input.tracker_type !== 'system') {
+export function checkTrackerInput(input: CreateTrackerInput | UpdateTrackerInput, creating = false): void {
+  if (!TRACKER_TYPES.includes(input.tracker_type as never)) {
     throw fail(
       'CTS.0003',
       'tracker_type',
-      'The message body is empty or invalid. tracker_type must be system.',
+      'The message body is empty or invalid. tracker_type must be system or data.',
     );
   }
   checkTrackerName(input.tracker_name);
-  if (input.tracker_name !== 'system') {
-    throw fail(
-      'CTS.0204',
-      'tracker_name',
-      'The tracker_name parameter of a management tracker can only be set to system.',
-    );
+  if (input.tracker_type === 'system') {
+    if (input.tracker_name !== 'system')
+      throw fail(
+        'CTS.0204',
+        'tracker_name',
+        'The tracker_name parameter of a management tracker can only be set to system.',
+      );
+    if (input.data_bucket !== undefined)
+      throw fail(
+        'CTS.0003',
+        'data_bucket',
+        'The message body is empty or invalid. data_bucket is for data trackers.',
+      );
+  } else {
+    if (input.tracker_name === 'system')
+      throw fail(
+        'CTS.0203',
+        'tracker_name',
+        'A data tracker cannot be named system (the management tracker).',
+      );
+    checkDataBucket(input, creating);
   }
+  if (input.is_support_trace_files_encryption === true)
+    throw fail('CTS.0220', 'is_support_trace_files_encryption', 'KMS is not supported.');
   if ('status' in input && input.status !== undefined && !TRACKER_STATUSES.includes(input.status as never)) {
     throw fail('CTS.0205', 'status', 'The status parameter can only be set to enabled or disabled.');
   }

@@ -15,6 +15,7 @@ import { CtsError } from '../errors';
 import { forgetNotificationRules } from '../notifications/matching';
 import { newSystemTracker } from '../projects/projects';
 import { type Actor, type AuditedOperation, recordAudit } from '../traces/audit';
+import { checkDataTracker, settingsPatch } from './data-trackers';
 import { type TrackerResponse, toTrackerResponse } from './response';
 import {
   type CreateTrackerInput,
@@ -103,7 +104,15 @@ async function respond(deps: TrackerDeps, row: TrackerRow): Promise<TrackerRespo
   return toTrackerResponse(row, (await domainIdOf(deps.db, row.projectId)) ?? row.projectId, deps.config);
 }
 
-/** `POST /v3/{project_id}/tracker`: (re)creates the `system` tracker (reference §2.1). */
+const alreadyExists = (trackerType: string) =>
+  trackerType === 'system'
+    ? new CtsError(400, 'CTS.0201', 'A management tracker has been created.')
+    : new CtsError(400, 'CTS.0208', 'The tracker already exists.');
+
+/**
+ * `POST /v3/{project_id}/tracker`: (re)creates the `system` tracker (reference §2.1), or creates a
+ * data tracker (SDK `CreateTracker`, `tracker_type: data`, several per project within a quota).
+ */
 export async function createTracker(
   deps: TrackerDeps,
   actor: Actor,
@@ -121,14 +130,27 @@ export async function createTracker(
       code: 201,
     },
     async () => {
-      checkTrackerInput(input);
+      checkTrackerInput(input, true);
       if (await selectTracker(deps.db, projectId, input.tracker_name))
-        throw new CtsError(400, 'CTS.0201', 'A management tracker has been created.');
+        throw alreadyExists(input.tracker_type);
+      if (input.tracker_type === 'data') await checkDataTracker(deps, projectId, input);
       const obs = obsPatch(input.obs_info);
       requireTransferForValidation(input.is_support_validate ?? false, obs.bucketName);
       if (obs.bucketName && obs.isObsCreated) await createBucket(deps, obs.bucketName);
       const row: TrackerRow = {
         ...(newSystemTracker(projectId, deps.clock()) as TrackerRow),
+        trackerName: input.tracker_name,
+        trackerType: input.tracker_type,
+        bucketLifecycle: null,
+        agencyName: null,
+        isOrganizationTracker: false,
+        isSupportTraceFilesEncryption: false,
+        kmsId: null,
+        excludeServices: null,
+        dataBucketName: null,
+        dataEvents: null,
+        tags: null,
+        ...settingsPatch(input),
         detail: null,
         isLtsEnabled: input.is_lts_enabled ?? false,
         isSupportValidate: input.is_support_validate ?? false,
@@ -150,8 +172,7 @@ export async function createTracker(
         lastDigestSignature: null,
         lastDigestEnd: null,
       };
-      if (!(await insertTracker(deps.db, row)))
-        throw new CtsError(400, 'CTS.0201', 'A management tracker has been created.');
+      if (!(await insertTracker(deps.db, row))) throw alreadyExists(input.tracker_type);
       forgetNotificationRules(deps.db, projectId);
       const response = await respond(deps, row);
       return { result: response, resourceId: row.id, response };
@@ -179,8 +200,9 @@ export async function updateTracker(
     async () => {
       checkTrackerInput(input);
       const current = await selectTracker(deps.db, projectId, input.tracker_name);
-      if (!current) throw notFound();
-      const patch = obsPatch(input.obs_info, current);
+      if (!current || current.trackerType !== input.tracker_type) throw notFound();
+      if (current.trackerType === 'data') await checkDataTracker(deps, projectId, input, current);
+      const patch: TrackerPatch = { ...obsPatch(input.obs_info, current), ...settingsPatch(input) };
       if (input.is_lts_enabled !== undefined) patch.isLtsEnabled = input.is_lts_enabled;
       if (input.is_support_validate !== undefined) patch.isSupportValidate = input.is_support_validate;
       const bucketName = 'bucketName' in patch ? patch.bucketName : current.bucketName;
@@ -201,7 +223,8 @@ export async function updateTracker(
         }
       }
       if (patch.bucketName === null) patch.isObsCreated = false;
-      await updateTrackerRow(deps.db, current.id, patch);
+      // A body of fields that change nothing (e.g. `obs_info: {}`) is a successful no-op.
+      if (Object.keys(patch).length > 0) await updateTrackerRow(deps.db, current.id, patch);
       // A disabled tracker stops notifications at once, not when the rule cache expires.
       forgetNotificationRules(deps.db, current.projectId);
       return { result: undefined, resourceId: current.id };
@@ -214,19 +237,41 @@ export async function listTrackers(
   deps: Pick<Deps, 'db' | 'config'>,
   projectId: string,
   trackerName?: string,
+  trackerType?: 'system' | 'data',
 ): Promise<TrackerResponse[]> {
   if (trackerName !== undefined) checkTrackerName(trackerName);
-  const rows = await selectTrackers(deps.db, projectId, trackerName);
+  const rows = (await selectTrackers(deps.db, projectId, trackerName)).filter(
+    (row) => trackerType === undefined || row.trackerType === trackerType,
+  );
   const domainId = (await domainIdOf(deps.db, projectId)) ?? projectId;
   return rows.map((row) => toTrackerResponse(row, domainId, deps.config));
 }
 
 /**
- * `DELETE /v3/{project_id}/trackers`: deletes the named tracker, or all of them (§2.4). Traces
- * stay; `POST` brings the `system` tracker back.
+ * What `DELETE /v3/{project_id}/trackers` deletes. The SDK's meaning: `tracker_type` defaults to
+ * `data`, and without `tracker_name` every data tracker goes; `tracker_type=system` (with or
+ * without `tracker_name=system`) is the management tracker. For OTC clients, which know no
+ * `tracker_type`, `tracker_name=system` alone still names the management tracker (a data tracker
+ * cannot be called so). `tracker_type=data` never touches the management tracker.
  */
-export async function deleteTrackers(deps: TrackerDeps, actor: Actor, trackerName?: string): Promise<void> {
+export function deletionTarget(query: { tracker_name?: string; tracker_type?: 'system' | 'data' }): {
+  trackerType: 'system' | 'data';
+  trackerName?: string;
+} {
+  const name = query.tracker_name;
+  if (query.tracker_type === 'system' || (query.tracker_type === undefined && name === 'system'))
+    return { trackerType: 'system', trackerName: name ?? 'system' };
+  return { trackerType: 'data', trackerName: name };
+}
+
+/** `DELETE /v3/{project_id}/trackers` (§2.4, SDK `DeleteTracker`): traces stay; `POST` brings `system` back. */
+export async function deleteTrackers(
+  deps: TrackerDeps,
+  actor: Actor,
+  query: { tracker_name?: string; tracker_type?: 'system' | 'data' } = {},
+): Promise<void> {
   const projectId = actor.projectId;
+  const { trackerType, trackerName } = deletionTarget(query);
   await audited(
     deps,
     actor,
@@ -234,13 +279,21 @@ export async function deleteTrackers(deps: TrackerDeps, actor: Actor, trackerNam
       traceName: 'deleteTracker',
       resourceType: 'tracker',
       resourceName: trackerName,
-      request: trackerName === undefined ? {} : { tracker_name: trackerName },
+      request: query,
       code: 204,
     },
     async () => {
       if (trackerName !== undefined) checkTrackerName(trackerName);
-      const deleted = await deleteTrackerRows(deps.db, projectId, trackerName);
-      if (deleted.length === 0) throw notFound();
+      if (trackerType === 'system' && trackerName !== 'system')
+        throw new CtsError(
+          400,
+          'CTS.0204',
+          'The tracker_name parameter of a management tracker can only be set to system.',
+          [{ field: 'tracker_name', message: 'must be system when tracker_type is system' }],
+        );
+      const deleted = await deleteTrackerRows(deps.db, projectId, trackerType, trackerName);
+      // Naming a tracker that is not there is a 404; "every data tracker" of none is done.
+      if (deleted.length === 0 && trackerName !== undefined) throw notFound();
       forgetNotificationRules(deps.db, projectId);
       return {
         result: undefined,

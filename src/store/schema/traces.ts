@@ -61,6 +61,15 @@ export const traces = sqliteTable(
     locationInfo: text('location_info'),
     endpoint: text('endpoint'),
     resourceUrl: text('resource_url'),
+    /** `user.access_key_id`, a filter of its own (the `user` JSON keeps it too). */
+    accessKeyId: text('access_key_id'),
+    enterpriseProjectId: text('enterprise_project_id'),
+    /**
+     * JSON object of the optional CTS fields that are only returned, never filtered on
+     * (`read_only`, `operation_id`, `resource_account_id`, `enterprise_project_id`), or NULL: one
+     * column merged into the API shape rather than a column (and insert cost) each.
+     */
+    extras: text('extras'),
   },
   (t) => [
     uniqueIndex('traces_project_trace_id').on(t.projectId, t.traceId),
@@ -83,6 +92,12 @@ export const traces = sqliteTable(
     index('traces_resource_name_slot')
       .on(t.projectId, slotOf(t.time), t.resourceName, t.time)
       .where(sql`${t.resourceName} IS NOT NULL`),
+    index('traces_access_key_id_slot')
+      .on(t.projectId, slotOf(t.time), t.accessKeyId, t.time)
+      .where(sql`${t.accessKeyId} IS NOT NULL`),
+    index('traces_enterprise_project_slot')
+      .on(t.projectId, slotOf(t.time), t.enterpriseProjectId, t.time)
+      .where(sql`${t.enterpriseProjectId} IS NOT NULL`),
     index('traces_request_id_slot')
       .on(t.projectId, slotOf(t.time), t.requestId, t.time)
       .where(sql`${t.requestId} IS NOT NULL`),

@@ -20,6 +20,21 @@ export const trackers = sqliteTable(
       .notNull()
       .default('gzip'),
     isSortByService: integer('is_sort_by_service', { mode: 'boolean' }).notNull().default(true),
+    /** Settings the SDK sends that are stored and returned as they are (CTS keeps them on the tracker). */
+    bucketLifecycle: integer('bucket_lifecycle'),
+    agencyName: text('agency_name'),
+    isOrganizationTracker: integer('is_organization_tracker', { mode: 'boolean' }).notNull().default(false),
+    isSupportTraceFilesEncryption: integer('is_support_trace_files_encryption', { mode: 'boolean' })
+      .notNull()
+      .default(false),
+    kmsId: text('kms_id'),
+    /** `management_event_selector.exclude_service`: these services' traces are not transferred. */
+    excludeServices: text('exclude_services', { mode: 'json' }).$type<string[]>(),
+    /** Data trackers: the bucket whose object events they record, and which (READ, WRITE). */
+    dataBucketName: text('data_bucket_name'),
+    dataEvents: text('data_events', { mode: 'json' }).$type<string[]>(),
+    /** Resource tags (`BatchCreateResourceTags`), `[{ key, value }]`. */
+    tags: text('tags', { mode: 'json' }).$type<Array<{ key: string; value: string }>>(),
     createTime: integer('create_time').notNull(),
     /** Last transferred `traces.seq`; transfer reads strictly after it. */
     transferCursor: integer('transfer_cursor').notNull().default(0),

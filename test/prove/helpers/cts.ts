@@ -36,9 +36,22 @@ export function excerpt(value: unknown, max = 300): string {
 }
 
 /**
- * Every row of every table (migrations bookkeeping excepted), as one comparable string per table.
- * Rows are ordered by rowid, so two snapshots are equal exactly when nothing was inserted,
- * updated or deleted.
+ * A refused management call that CTS recorded about itself (issue 13: refusals are audited): a
+ * `CTS` trace rated `warning` with a 4xx code. Hostile input may add these, and nothing else.
+ */
+const REFUSAL_RECORD = "service_type = 'CTS' AND trace_rating = 'warning' AND code LIKE '4__'";
+
+/** Per table, the rows a hostile request must leave exactly as they were. */
+const UNCHANGED_ROWS: Record<string, string> = {
+  traces: `WHERE NOT (${REFUSAL_RECORD})`,
+  // Deliveries queued for a notification rule that matches the refusal records.
+  notification_outbox: `WHERE trace_id NOT IN (SELECT trace_id FROM traces WHERE ${REFUSAL_RECORD})`,
+};
+
+/**
+ * Every row of every table (migrations bookkeeping excepted), as one comparable string per table,
+ * less the records of refused calls (and their notification deliveries): two snapshots are equal
+ * exactly when nothing else was inserted, updated or deleted. Rows are ordered by rowid.
  */
 export async function snapshotTables(client: Client): Promise<Record<string, string>> {
   const tables = await client.execute(
@@ -47,7 +60,7 @@ export async function snapshotTables(client: Client): Promise<Record<string, str
   const snapshot: Record<string, string> = {};
   for (const row of tables.rows) {
     const name = String(row.name);
-    const rows = await client.execute(`SELECT * FROM "${name}" ORDER BY rowid`);
+    const rows = await client.execute(`SELECT * FROM "${name}" ${UNCHANGED_ROWS[name] ?? ''} ORDER BY rowid`);
     snapshot[name] = JSON.stringify(
       rows.rows.map((r) => Object.values(r)),
       (_, v) =>

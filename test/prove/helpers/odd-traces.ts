@@ -90,6 +90,10 @@ export function oddTraces(now: number): fc.Arbitrary<Array<Record<string, unknow
 /** The JSON value a client means by `value` (what `JSON.stringify` sends); absent → null. */
 const asSent = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
 
+/** The text the API returns for `request`/`response`/`message` (ADR 0004): a string as sent, else its JSON. */
+const asText = (value: unknown): string | null =>
+  value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
+
 /** What the API must return for a trace sent as `trace` (all 21 fields but `record_time`). */
 export function expectedApiTrace(trace: SentTrace): Record<string, unknown> {
   const text = (name: string) => (trace[name] ?? null) as string | null;
@@ -98,9 +102,9 @@ export function expectedApiTrace(trace: SentTrace): Record<string, unknown> {
     trace_name: trace.trace_name,
     trace_rating: trace.trace_rating,
     trace_type: trace.trace_type,
-    request: asSent(trace.request),
-    response: asSent(trace.response),
-    message: asSent(trace.message),
+    request: asText(trace.request),
+    response: asText(trace.response),
+    message: asText(trace.message),
     code: trace.code == null ? null : String(trace.code),
     api_version: text('api_version'),
     time: trace.time,
