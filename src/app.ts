@@ -6,6 +6,7 @@ import { catalogRoutes } from './api/catalog';
 import { digestKeyRoutes } from './api/digest-keys';
 import { type AppEnv, errorJson, handleError, limitBody, validationHook } from './api/http';
 import { metaRoutes } from './api/meta';
+import { declaredMethods } from './api/method-not-allowed';
 import { notificationRoutes } from './api/notifications';
 import { depsForRequest } from './api/request-deps';
 import { tagRoutes } from './api/tags';
@@ -35,14 +36,25 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     name: 'X-Auth-Token',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'AkSk', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      'AK/SK request signing as the Huawei Cloud SDKs do it: `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=…, ' +
+      'Signature=…` with `X-Sdk-Date`; `host` and `x-sdk-date` must be signed (docs/adr/0003-access-keys.md).',
+  });
+  // `servers` is where this document was fetched from: the deployment a client talks to.
+  app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
     info: {
       title: 'Cloud Trace Service',
       version: '3',
       description: 'Self-hostable audit trail compatible with the Cloud Trace Service (CTS) v3 API.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-  });
+    servers: [{ url: new URL(c.req.url).origin, description: 'This deployment' }],
+  }));
 
   // Declared routes last: `/{version}` would otherwise shadow `/openapi.json`.
   app.route('/console', createConsole());
@@ -56,9 +68,18 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.route('/', tagRoutes);
   app.route('/', metaRoutes);
 
-  app.notFound((c) =>
-    errorJson(c, new CtsError(404, 'CTS.0100', `No API at ${c.req.method} ${c.req.path}.`)),
-  );
+  const methodsOf = declaredMethods(app);
+  app.notFound((c) => {
+    const allowed = methodsOf(c.req.path);
+    if (allowed.length === 0)
+      return errorJson(c, new CtsError(404, 'CTS.0100', `No API at ${c.req.method} ${c.req.path}.`));
+    const body = {
+      error_code: 'CTS.0100',
+      error_msg: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}.`,
+      request_id: c.get('requestId'),
+    };
+    return c.json(body, 405, { Allow: allowed.join(', ') });
+  });
   app.onError(handleError);
   return app;
 }

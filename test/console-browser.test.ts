@@ -130,17 +130,17 @@ describe('console in a real browser', () => {
   it('signs in, filters, pages, views a trace, exports CSV and keeps a stored XSS payload as text', async () => {
     const page = await newPage(1280, 900);
     await signIn(page, ADMIN_TOKEN);
-    await expect.poll(() => rowIds(page)).toContain('xss');
+    await expect.poll(() => rowIds(page), { timeout: 5000 }).toContain('xss');
     // The stored payload is shown as text, and nothing ran.
     expect(
       await page.locator('table.traces tr', { hasText: 'IAM' }).locator('td.c-rname').textContent(),
     ).toBe(XSS);
     expect(await page.locator('main script, main img').count()).toBe(0);
-    await page.screenshot({ path: join(SCREENSHOTS, 'trace-list-1280.png'), fullPage: true });
 
     // Filter by service and operator (a GET form: the filters land in the URL).
     await page.getByLabel('Trace source').fill('ECS');
     await page.getByLabel('Operator').fill('alice');
+    await page.getByText('More filters').click();
     await page.getByLabel('Rows per page').selectOption('10');
     await page.getByRole('button', { name: 'Query' }).click();
     await page.waitForURL(/service_type=ECS/);
@@ -216,7 +216,6 @@ describe('console in a real browser', () => {
     expect(await page.locator('.notice').textContent()).toContain('Tracker system saved.');
     expect(await page.locator('table.list').textContent()).toContain('e2e-archive');
     expect(await page.locator('table.list').textContent()).toContain('Prefix: acme');
-    await page.screenshot({ path: join(SCREENSHOTS, 'tracker-list-1280.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Disable' }).click();
     await page.waitForURL(/status\?to=disabled/);
@@ -245,11 +244,10 @@ describe('console in a real browser', () => {
     await signIn(page, ADMIN_TOKEN);
     await page.goto(`${server.url}/console/traces?limit=10`);
     expect(await rowIds(page)).toContain('xss');
-    await page.screenshot({ path: join(SCREENSHOTS, 'trace-list-390.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'trace-list-xss-390.png'), fullPage: true });
     expect(await overflows(page)).toBe(false);
     await page.getByRole('link', { name: 'Tracker List' }).click();
     await page.waitForURL(/\/console\/trackers$/);
-    await page.screenshot({ path: join(SCREENSHOTS, 'tracker-list-390.png'), fullPage: true });
     expect(await overflows(page)).toBe(false);
     await page.context().close();
   });

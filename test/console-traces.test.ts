@@ -1,7 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { traceHistogram } from '../src/domain/traces/histogram';
 import { recordTraces } from '../src/domain/traces/record';
 import type { ReportedTrace } from '../src/domain/traces/schema';
+import { refreshHourCounts } from '../src/store/trace-histogram';
 import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
 import { type ConsoleClient, signIn } from './helpers/console';
 
@@ -116,7 +118,10 @@ describe('Trace List', () => {
       { trace_id: 'c', time: now - 3 * minute, source_ip: '198.51.100.7', user: { name: 'carol' } },
       { trace_id: 'd', time: now - 4 * minute, user: { name: 'bob' }, tracker_name: 'data-1' },
     );
+    // Signed in two hours ago: the sign-in's own record (issue 13) stays out of the last hour.
+    env.clock.advance(-120 * minute);
     const client = await signIn(env, env.keys.reader);
+    env.clock.advance(120 * minute);
     const ids = async (query: string) => {
       const res = await client.get(`/console/traces?${query}`);
       expect(res.status).toBe(200);
@@ -254,7 +259,13 @@ describe('View Trace and escaping', () => {
     const client = await signIn(env, env.keys.reader);
     const list = await (await client.get('/console/traces')).text();
     const view = await (await client.get('/console/traces/evil')).text();
-    for (const html of [list, view]) {
+    for (const page of [list, view]) {
+      // The console's own script (from 'self', in the head) is the only one.
+      const html = page.replace(
+        /<script src="\/console\/assets\/console\.js\?v=[0-9a-f]+" defer=""><\/script>/,
+        '',
+      );
+      expect(html).not.toBe(page);
       expect(html).not.toContain('<script');
       expect(html).not.toContain('<img');
       expect(html).toContain('&lt;script&gt;');
@@ -268,16 +279,212 @@ describe('View Trace and escaping', () => {
     const res = await client.get('/console/traces/one?back=user%3Dalice%26range%3D1d');
     expect(res.status).toBe(200);
     const html = await res.text();
-    const json = html.match(/<pre class="json"[^>]*>([\s\S]*?)<\/pre>/)?.[1] ?? '';
+    const json = (html.match(/<pre class="json"[^>]*>([\s\S]*?)<\/pre>/)?.[1] ?? '').replace(/<\/?bdi>/g, '');
     const trace = JSON.parse(json.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
     expect(Object.keys(trace)).toHaveLength(21);
     // The API's shape: request is the JSON text that was reported (ADR 0004).
     expect(trace).toMatchObject({ trace_id: 'one', request: '{"server":{"name":"web-1"}}', code: '200' });
     expect(json).toContain('\n  &quot;trace_id&quot;: &quot;one&quot;,\n');
+    expect(html).toContain('<bdi>trace_id</bdi>&quot;: &quot;<bdi>one</bdi>&quot;');
     expect(html).toContain('href="/console/traces?user=alice&amp;range=1d"');
     const missing = await client.get('/console/traces/nope');
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('There is no trace with ID nope');
+  });
+});
+
+describe('histogram', () => {
+  it('counts the matching traces of the window per bucket and rating, with bars that narrow the range', async () => {
+    const now = env.clock();
+    const base = Math.floor(now / 60_000) * 60_000;
+    await store(
+      { trace_id: 'h1', time: base - 10 * minute + 5_000 },
+      { trace_id: 'h2', time: base - 10 * minute + 9_000, trace_rating: 'warning' },
+      { trace_id: 'h3', time: base - 10 * minute + 30_000, trace_rating: 'incident' },
+      { trace_id: 'h4', time: base - 30 * minute + 1_000 },
+      { trace_id: 'h5', time: base - 30 * minute + 2_000, service_type: 'EVS' },
+      { trace_id: 'h6', time: base - 2 * 60 * minute },
+    );
+    const client = await signIn(env, env.keys.reader);
+    const html = await (await client.get('/console/traces?service_type=ECS')).text();
+    expect(html).toContain('Traces per 1 min: 2 normal, 1 warning, 1 incident.');
+    const bars = [...html.matchAll(/<a href="([^"]+)" aria-label="([^"]+)"/g)].map((m) => ({
+      href: m[1]!.replaceAll('&amp;', '&'),
+      label: m[2]!,
+    }));
+    expect(bars).toHaveLength(2);
+    const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+    const start = base - 10 * minute;
+    expect(bars[1]!.label).toBe(`${at(start)} to ${at(start + minute)} UTC: 1 normal, 1 warning, 1 incident`);
+    expect(bars[0]!.label).toBe(
+      `${at(base - 30 * minute)} to ${at(base - 29 * minute)} UTC: 1 normal, 0 warning, 0 incident`,
+    );
+    const from = encodeURIComponent(new Date(start).toISOString().slice(0, 16));
+    const to = encodeURIComponent(new Date(start + minute).toISOString().slice(0, 16));
+    expect(bars[1]!.href).toBe(`/console/traces?service_type=ECS&range=custom&from=${from}&to=${to}`);
+    const narrowed = await (await client.get(bars[1]!.href)).text();
+    expect([...narrowed.matchAll(/href="\/console\/traces\/([^"?]+)/g)].map((m) => m[1])).toEqual([
+      'h3',
+      'h2',
+      'h1',
+    ]);
+    // No chart for an empty result, nor for a trace ID.
+    expect(await (await client.get('/console/traces?service_type=DNS')).text()).not.toContain('class="chart');
+    expect(await (await client.get('/console/traces?trace_id=h1')).text()).not.toContain('class="chart');
+  });
+
+  it('counts only the newest traces up to its cap, and says from when', async () => {
+    const now = env.clock();
+    await store(
+      ...Array.from({ length: 6 }, (_, i) => ({ trace_id: `c${i}`, time: now - (i + 1) * 5 * minute })),
+    );
+    const caps = { rows: 4, perRating: 5 };
+    const histogram = await traceHistogram(env.deps, env.projectId, { limit: 10, users: ['alice'] }, caps);
+    expect(histogram.countedFrom).toBe(now - 20 * minute);
+    expect(histogram.totals).toEqual({ normal: 4, warning: 0, incident: 0 });
+    // Unfiltered, each rating is counted in the rating index, up to its own cap.
+    const byRating = await traceHistogram(env.deps, env.projectId, { limit: 10 }, caps);
+    expect(byRating.countedFrom).toBe(now - 25 * minute);
+    expect(byRating.totals).toEqual({ normal: 5, warning: 0, incident: 0 });
+    const under = await traceHistogram(env.deps, env.projectId, { limit: 10, trace_rating: 'normal' });
+    expect(under.countedFrom).toBeUndefined();
+    expect(under.totals).toEqual({ normal: 6, warning: 0, incident: 0 });
+    const all = await traceHistogram(env.deps, env.projectId, {
+      limit: 10,
+      prefixes: { resource_id: 'srv' },
+    });
+    expect(all.countedFrom).toBeUndefined();
+    expect(all.totals.normal).toBe(6);
+    expect(all.width).toBe(minute);
+    expect(all.bars.length).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe('histogram from hourly counts', () => {
+  const hour = 3_600_000;
+  const week = async (query: Parameters<typeof traceHistogram>[2]) =>
+    traceHistogram(env.deps, env.projectId, query);
+
+  it('draws a wide unfiltered window from hourly counts it keeps up to date, never counting a trace twice', async () => {
+    const now = env.clock();
+    await store(
+      { trace_id: 'w1', time: now - 30 * hour },
+      { trace_id: 'w2', time: now - 30 * hour + 1000, trace_rating: 'incident' },
+      { trace_id: 'w3', time: now - 2 * hour },
+    );
+    const first = await week({ limit: 10, from: now - 3 * 24 * hour });
+    expect(first.width).toBe(hour);
+    expect(first.countedFrom).toBeUndefined();
+    expect(first.totals).toEqual({ normal: 2, warning: 0, incident: 1 });
+    const bar = first.bars.find((b) => b.start <= now - 30 * hour && now - 30 * hour < b.end)!;
+    expect(bar).toMatchObject({ normal: 1, incident: 1 });
+
+    // Traces stored since are added once, even by concurrent refreshes (their own and the page's).
+    await store(
+      { trace_id: 'w4', time: now - 50 * hour, trace_rating: 'warning' },
+      { trace_id: 'w5', time: now - hour },
+    );
+    await Promise.all([
+      refreshHourCounts(env.deps.db, env.projectId, 100),
+      refreshHourCounts(env.deps.db, env.projectId, 100),
+    ]);
+    const second = await week({ limit: 10, from: now - 3 * 24 * hour });
+    expect(second.totals).toEqual({ normal: 3, warning: 1, incident: 1 });
+    expect((await week({ limit: 10, from: now - 3 * 24 * hour, trace_rating: 'warning' })).totals).toEqual({
+      normal: 0,
+      warning: 1,
+      incident: 0,
+    });
+    // A batch smaller than what is new catches up over several requests.
+    await store(...Array.from({ length: 5 }, (_, i) => ({ trace_id: `b${i}`, time: now - 20 * hour - i })));
+    expect(await refreshHourCounts(env.deps.db, env.projectId, 2)).toBe(false);
+    expect((await week({ limit: 10, from: now - 3 * 24 * hour })).totals.normal).toBe(8);
+    // Filtered, the window is counted over the indexes instead.
+    const filtered = await week({ limit: 10, from: now - 3 * 24 * hour, users: ['alice'] });
+    expect(filtered.width).toBe(hour);
+    expect(filtered.totals).toEqual({ normal: 8, warning: 1, incident: 1 });
+  });
+});
+
+describe('View Trace: times, download, JSON text, time zone', () => {
+  it('shows human times next to epoch ms, and downloads the trace as a JSON file', async () => {
+    const time = Date.UTC(2026, 10, 24, 11, 59, 30);
+    await store({ trace_id: 'one', time, resource_name: 'a\u202Egnp.exe' });
+    const client = await signIn(env, env.keys.reader);
+    const html = await (await client.get('/console/traces/one')).text();
+    expect(html).toContain(`2026-11-24 11:59:30</time> UTC <span class="mono sub-inline">(${time})</span>`);
+    expect(html).toContain('<bdi>a\u202Egnp.exe</bdi>');
+    expect(html).toContain('href="/console/traces/one/json" download=""');
+    const file = await client.get('/console/traces/one/json');
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-disposition')).toBe('attachment; filename="trace-one.json"');
+    expect(JSON.parse(await file.text())).toMatchObject({ trace_id: 'one', time });
+    expect((await client.get('/console/traces/nope/json')).status).toBe(404);
+  });
+
+  it('pretty-prints request, response and message sent as JSON text', async () => {
+    await store({
+      trace_id: 'txt',
+      time: env.clock() - minute,
+      request: '{"server":{"name":"web-2"}}',
+      response: 'plain text, not JSON',
+    });
+    const client = await signIn(env, env.keys.reader);
+    const html = await (await client.get('/console/traces/txt')).text();
+    expect(html).toContain('The API returns request as JSON text; shown here parsed.');
+    const json = (html.match(/<pre class="json"[^>]*>([\s\S]*?)<\/pre>/)?.[1] ?? '').replace(/<\/?bdi>/g, '');
+    const shown = JSON.parse(json.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
+    expect(shown.request).toEqual({ server: { name: 'web-2' } });
+    expect(shown.response).toBe('plain text, not JSON');
+  });
+
+  it('switches to the browser time zone for the session, and back to UTC', async () => {
+    const time = Date.UTC(2026, 10, 24, 11, 30, 0);
+    await store({ trace_id: 'tz', time });
+    const client = await signIn(env, env.keys.reader);
+    const res = await client.get('/console/time?show=local&back=%2Fconsole%2Ftraces%2Ftz');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console/traces/tz');
+    const choice = res.headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(choice).toBe('cts_time=local');
+    expect(res.headers.get('set-cookie')).not.toMatch(/expires|max-age/i);
+    const withZone = (zone: string) =>
+      env.app.request(`http://localhost/console/traces/tz`, {
+        headers: { Cookie: `${client.cookie}; ${choice}; cts_tz=${encodeURIComponent(zone)}` },
+      });
+    const tokyo = await (await withZone('Asia/Tokyo')).text();
+    expect(tokyo).toContain('2026-11-24 20:30:00</time> Asia/Tokyo');
+    expect(tokyo).toContain('Times in Asia/Tokyo');
+    expect(tokyo).toContain('href="/console/time?show=utc&amp;back=%2Fconsole%2Ftraces%2Ftz"');
+    // An unknown zone, or none (no script), stays in UTC and says why.
+    const unknown = await (await withZone('Mars/Olympus')).text();
+    expect(unknown).toContain('2026-11-24 11:30:00</time> UTC');
+    const none = await (
+      await env.app.request('http://localhost/console/traces/tz', {
+        headers: { Cookie: `${client.cookie}; ${choice}` },
+      })
+    ).text();
+    expect(none).toContain('scripts are off');
+    // Only console paths are destinations.
+    const away = await client.get('/console/time?show=utc&back=https%3A%2F%2Fevil.example');
+    expect(away.headers.get('location')).toBe('/console/traces');
+  });
+
+  it('serves a favicon and the enhancing script under a CSP that allows only them', async () => {
+    const client = await signIn(env, env.keys.reader);
+    const page = await client.get('/console/traces');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('<link rel="icon" href="/console/assets/favicon.svg" type="image/svg+xml"/>');
+    const icon = await env.app.request('http://localhost/console/assets/favicon.svg');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    const script = html.match(/<script src="(\/console\/assets\/console\.js\?v=[0-9a-f]+)"/)?.[1];
+    const js = await env.app.request(`http://localhost${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
   });
 });
 
@@ -315,7 +522,11 @@ describe('CSV export', () => {
     const client = await signIn(env, env.keys.reader);
     const rows = await exportCsv(client, { service_type: 'ECS', range: '1h' });
     expect(rows.map((r) => r.trace_id)).toEqual(['f1', 'f2', 'f3']);
-    expect(Object.keys(rows[0]!)).toHaveLength(21);
+    const page = await (await client.get('/console/traces?service_type=ECS')).text();
+    expect(page).toContain('Export CSV holds all 3 traces of this result.');
+    expect(Object.keys(rows[0]!)).toHaveLength(23);
+    expect(rows[0]).toMatchObject({ 'user.name': "'+1", 'user.id': '' });
+    expect(rows[1]).toMatchObject({ 'user.name': 'alice', 'user.id': 'u1' });
     expect(rows[0]).toMatchObject({
       resource_name: `'=HYPERLINK("http://evil","x")`,
       service_type: 'ECS',
@@ -342,7 +553,16 @@ describe('CSV export', () => {
     env.clock.advance(-10 * minute); // the sign-in record (issue 13) is older than the batch
     const client = await signIn(env, env.keys.reader);
     env.clock.advance(10 * minute);
-    const rows = await exportCsv(client, { m: 'n100' } as Record<string, string>);
+    const page = await (await client.get('/console/traces')).text();
+    expect(page).toContain('This result has 5,003 traces: Export CSV holds the newest 5,000');
+    expect(page).toContain('Accept: application/x-ndjson');
+    expect(page).toMatch(new RegExp(`/v3/${env.projectId}/traces\\?from=\\d+&amp;to=\\d+&#39;`));
+    const res = await client.post('/console/traces/export', { m: 'n100' });
+    expect(res.headers.get('content-disposition')).toMatch(
+      /filename="traces-[0-9a-f]{32}-newest-5000-.*Z\.csv"/,
+    );
+    expect(res.headers.get('x-cts-export')).toBe('rows=5000; truncated=true');
+    const rows = parse(await res.text(), { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(5000);
     expect(rows[0]!.trace_id).toBe('n0');
     expect(rows.at(-1)!.trace_id).toBe('n4999');

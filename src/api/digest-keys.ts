@@ -20,6 +20,7 @@ const PublicKeySchema = z
 const listRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/digest-public-keys',
+  operationId: 'ListDigestPublicKeys',
   tags: ['Trace file integrity'],
   summary: 'Public keys that sign digest files',
   description:

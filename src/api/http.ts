@@ -29,13 +29,24 @@ const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: ErrorBodySchema } },
 });
 
+/**
+ * The error responses every route can give: a body over the limit (any request may carry one,
+ * even a GET: the app's backstop refuses it), an internal error, a busy database.
+ */
+export const publicErrorResponses = {
+  413: errorResponse(
+    'The request body is over the limit (5 MB; 1 MB for management bodies); the connection is closed.',
+  ),
+  500: errorResponse('Internal error (`CTS.0004` write, `CTS.0005` read).'),
+  503: errorResponse('The database is busy or unreachable; retry after the `Retry-After` seconds.'),
+} as const;
+
 /** The error responses every authenticated v3 route shares. */
 export const errorResponses = {
   400: errorResponse('Bad request: the body or a parameter is invalid (`details` names each field).'),
   401: errorResponse('Missing or invalid API key (`CTS.0002`).'),
   403: errorResponse('The key lacks the role, or belongs to another project (`CTS.0013`).'),
-  500: errorResponse('Internal error (`CTS.0004` write, `CTS.0005` read).'),
-  503: errorResponse('The database is busy; retry after the `Retry-After` seconds.'),
+  ...publicErrorResponses,
 } as const;
 
 /**
@@ -74,7 +85,7 @@ export const limitManagementBody = limitBody(MANAGEMENT_BODY_BYTES);
 
 export const notFoundResponse = { 404: errorResponse('Not found.') } as const;
 
-export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }];
+export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }, { AkSk: [] }];
 
 /** `traces.3.trace_name` → `traces[3].trace_name`. */
 function fieldName(path: PropertyKey[]): string {

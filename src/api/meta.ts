@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
 import { CtsError } from '../domain/errors';
 import { DATA_TRACKER_QUOTA } from '../domain/trackers/data-trackers';
 import { notifications, trackers } from '../store/schema';
 import { canRead } from './auth';
-import { errorResponses, newRouter, notFoundResponse, security } from './http';
+import { errorResponses, newRouter, notFoundResponse, publicErrorResponses, security } from './http';
 import { ProjectParams } from './traces';
 
 const VersionSchema = z
@@ -30,21 +31,26 @@ const version = (origin: string) => ({
 const versionsRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'ListApiVersions',
   tags: ['Versions'],
   summary: 'List API versions',
+  security: [], // public
   responses: {
     200: {
       description: 'Versions',
       content: { 'application/json': { schema: z.object({ versions: z.array(VersionSchema) }) } },
     },
+    ...publicErrorResponses,
   },
 });
 
 const versionRoute = createRoute({
   method: 'get',
   path: '/{version}',
+  operationId: 'ShowApiVersion',
   tags: ['Versions'],
   summary: 'Describe one API version',
+  security: [], // public
   request: { params: z.object({ version: z.string().openapi({ example: 'v3' }) }) },
   responses: {
     200: {
@@ -52,20 +58,23 @@ const versionRoute = createRoute({
       content: { 'application/json': { schema: z.object({ version: VersionSchema }) } },
     },
     ...notFoundResponse,
+    ...publicErrorResponses,
   },
 });
 
 const healthRoute = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'CheckHealth',
   tags: ['Operations'],
   summary: 'Liveness and database reachability',
+  security: [], // public
   responses: {
     200: {
       description: 'Healthy',
       content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
     },
-    503: errorResponses[503],
+    ...publicErrorResponses,
   },
 });
 
@@ -75,6 +84,7 @@ export const NOTIFICATION_QUOTA = 100;
 const quotasRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/quotas',
+  operationId: 'ListQuotas',
   tags: ['Quotas'],
   summary: 'Tenant quotas',
   security,
@@ -99,6 +109,11 @@ const quotasRoute = createRoute({
 
 const originOf = (url: string) => new URL(url).origin;
 
+function describeVersion(name: string, url: string, c: Context) {
+  if (name !== 'v3') throw new CtsError(404, 'CTS.0100', 'API version query is not supported in CTS.');
+  return c.json({ version: version(originOf(url)) }, 200);
+}
+
 export const metaRoutes = newRouter()
   .openapi(healthRoute, async (c) => {
     try {
@@ -109,12 +124,7 @@ export const metaRoutes = newRouter()
     return c.json({ status: 'ok' as const }, 200);
   })
   .openapi(versionsRoute, (c) => c.json({ versions: [version(originOf(c.req.url))] }, 200))
-  .openapi(versionRoute, (c) => {
-    if (c.req.valid('param').version !== 'v3') {
-      throw new CtsError(404, 'CTS.0100', 'API version query is not supported in CTS.');
-    }
-    return c.json({ version: version(originOf(c.req.url)) }, 200);
-  })
+  .openapi(versionRoute, (c) => describeVersion(c.req.valid('param').version, c.req.url, c))
   .openapi(quotasRoute, async (c) => {
     const { project_id } = c.req.valid('param');
     const { db } = c.get('deps');
@@ -138,4 +148,7 @@ export const metaRoutes = newRouter()
       },
       200,
     );
-  });
+  })
+  // `GET /v3/`, the `self` link of the version documents, answers like `GET /v3`. Not in the
+  // document: OpenAPI linters hold a trailing-slash path to be a mistake (no-path-trailing-slash).
+  .get('/:version/', (c) => describeVersion(c.req.param('version'), c.req.url, c));

@@ -51,6 +51,7 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
 const createNotificationRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/notifications',
+  operationId: 'CreateNotification',
   tags: ['Key event notifications'],
   summary: 'Create a key event notification',
   description:
@@ -74,6 +75,7 @@ const createNotificationRoute = createRoute({
 const updateNotificationRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/notifications',
+  operationId: 'UpdateNotification',
   tags: ['Key event notifications'],
   summary: 'Modify, enable or disable a key event notification',
   description: 'A full replacement of the rule; `topic_id` is required when `status` is `enabled`.',
@@ -94,6 +96,7 @@ const updateNotificationRoute = createRoute({
 const listNotificationsRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/notifications/{notification_type}',
+  operationId: 'ListNotifications',
   tags: ['Key event notifications'],
   summary: 'Query key event notifications',
   security,
@@ -124,6 +127,7 @@ const listNotificationsRoute = createRoute({
 const deleteNotificationsRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/notifications',
+  operationId: 'DeleteNotification',
   tags: ['Key event notifications'],
   summary: 'Delete key event notifications',
   description: 'All or nothing: when an id is unknown, nothing is deleted (404). Queued deliveries go too.',
@@ -162,6 +166,7 @@ const DeliverySchema = z
 const listDeliveriesRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/notification-deliveries',
+  operationId: 'ListNotificationDeliveries',
   tags: ['Key event notifications'],
   summary: 'Query webhook deliveries (not in CTS)',
   description:

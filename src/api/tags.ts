@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { addTrackerTags, removeTrackerTags, TagsBodySchema } from '../domain/trackers/tags';
+import { auditRefusals } from './audit-refusals';
 import { canAdminister } from './auth';
-import { actorOf, errorResponses, newRouter, notFoundResponse, security } from './http';
+import { actorOf, errorResponses, limitManagementBody, newRouter, notFoundResponse, security } from './http';
 
 const TagParams = z.object({
   project_id: z.string().openapi({ param: { name: 'project_id', in: 'path' } }),
@@ -24,7 +25,14 @@ const tagRoute = (method: 'post' | 'delete', action: 'create' | 'delete') =>
         ? 'Sets each tag (a key already there takes the new value); at most 20 tags per tracker. `resource_type` is `cts-tracker`.'
         : 'Removes the tags of these keys (only where the value matches, when one is given). `resource_type` is `cts-tracker`.',
     security,
-    middleware: [canAdminister],
+    middleware: [
+      auditRefusals({
+        traceName: action === 'create' ? 'createResourceTags' : 'deleteResourceTags',
+        resourceType: 'tracker',
+      }),
+      canAdminister,
+      limitManagementBody,
+    ],
     request: {
       params: TagParams,
       body: { required: true, content: { 'application/json': { schema: TagsBodySchema } } },

@@ -22,6 +22,7 @@ const TopicParams = ProjectParams.extend({
 const putTopicRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/topics/{topic_name}',
+  operationId: 'PutTopic',
   tags: ['Topics'],
   summary: 'Define or repoint a notification topic (not in CTS)',
   description:
@@ -51,6 +52,7 @@ const putTopicRoute = createRoute({
 const listTopicsRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/topics',
+  operationId: 'ListTopics',
   tags: ['Topics'],
   summary: 'List notification topics (not in CTS)',
   security,
@@ -68,6 +70,7 @@ const listTopicsRoute = createRoute({
 const deleteTopicRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/topics/{topic_name}',
+  operationId: 'DeleteTopic',
   tags: ['Topics'],
   summary: 'Delete a notification topic no notification uses (not in CTS)',
   security,

@@ -68,6 +68,7 @@ const trackerNameQuery = TrackerNameQuerySchema.extend({
 const createTrackerRoute = createRoute({
   method: 'post',
   path: '/v3/{project_id}/tracker',
+  operationId: 'CreateTracker',
   tags: ['Trackers'],
   summary: 'Create the management tracker or a data tracker',
   description:
@@ -93,6 +94,7 @@ const createTrackerRoute = createRoute({
 const updateTrackerRoute = createRoute({
   method: 'put',
   path: '/v3/{project_id}/tracker',
+  operationId: 'UpdateTracker',
   tags: ['Trackers'],
   summary: 'Modify, enable or disable the tracker',
   description:
@@ -118,6 +120,7 @@ const updateTrackerRoute = createRoute({
 const listTrackersRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/trackers',
+  operationId: 'ListTrackers',
   tags: ['Trackers'],
   summary: 'Query trackers',
   security,
@@ -135,6 +138,7 @@ const listTrackersRoute = createRoute({
 const deleteTrackersRoute = createRoute({
   method: 'delete',
   path: '/v3/{project_id}/trackers',
+  operationId: 'DeleteTracker',
   tags: ['Trackers'],
   summary: 'Delete trackers',
   description:

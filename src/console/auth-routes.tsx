@@ -17,7 +17,7 @@ import {
 } from './session';
 
 /** Only a path inside the console may be a post-sign-in destination (no open redirect). */
-function safeNext(next: unknown): string | undefined {
+export function safeNext(next: unknown): string | undefined {
   if (typeof next !== 'string' || !/^\/console(\/|\?|$)/.test(next) || next.includes('//')) return undefined;
   return next;
 }

@@ -1,22 +1,26 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { CtsError } from '../domain/errors';
+import { CONSOLE_JS, FAVICON_SVG } from './assets';
 import { authRoutes } from './auth-routes';
 import { render } from './layout';
 import { notificationRoutes } from './notification-routes';
 import { MessagePage } from './pages/message';
 import { type ConsoleEnv, requireSession } from './session';
 import { CONSOLE_CSS } from './styles';
+import { timeRoutes } from './time-pref';
 import { traceRoutes } from './trace-routes';
 import { trackerRoutes } from './tracker-routes';
 
 /**
- * Console pages allow nothing but their own stylesheet and form posts to themselves: no script,
- * no inline style, no framing. The API keeps the global headers of `createApp`.
+ * Console pages allow nothing but their own stylesheet, their one script (which only enhances:
+ * see assets.ts) and form posts to themselves: no inline script or style, no framing. The API
+ * keeps the global headers of `createApp`.
  */
 const consoleHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
     styleSrc: ["'self'"],
     imgSrc: ["'self'"],
     formAction: ["'self'"],
@@ -41,6 +45,13 @@ export function createConsole() {
       'Cache-Control': 'public, max-age=31536000, immutable',
     }),
   );
+  const immutable = 'public, max-age=31536000, immutable';
+  app.get('/assets/console.js', (c) =>
+    c.body(CONSOLE_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': immutable }),
+  );
+  app.get('/assets/favicon.svg', (c) =>
+    c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }),
+  );
   app.route('/', authRoutes);
 
   const expired = (c: Parameters<Parameters<typeof requireSession>[0]>[0]) =>
@@ -54,6 +65,7 @@ export function createConsole() {
     );
   app.use('*', requireSession(expired));
   app.get('/', (c) => c.redirect('/console/traces', 303));
+  app.route('/', timeRoutes);
   app.route('/', traceRoutes);
   app.route('/', trackerRoutes);
   app.route('/', notificationRoutes);

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { Child, PropsWithChildren } from 'hono/jsx';
 import type { ConsoleSession } from '../domain/projects/sessions';
+import { CONSOLE_JS_VERSION } from './assets';
 import { PostForm } from './forms';
 import { CONSOLE_CSS_VERSION } from './styles';
 
@@ -35,6 +36,8 @@ export function Layout({ title, session, active, children }: PropsWithChildren<L
         <meta name="referrer" content="no-referrer" />
         <title>{`${title} · Cloud Trace Service`}</title>
         <link rel="stylesheet" href={`/console/assets/console.css?v=${CONSOLE_CSS_VERSION}`} />
+        <link rel="icon" href="/console/assets/favicon.svg" type="image/svg+xml" />
+        <script src={`/console/assets/console.js?v=${CONSOLE_JS_VERSION}`} defer />
       </head>
       <body>
         <header class="topbar">

@@ -1,3 +1,5 @@
+import { assetVersion } from './assets';
+
 /**
  * The console's one stylesheet, served from `/console/assets/console.css` so that the CSP can
  * forbid inline styles. Plain CSS, no external fonts or assets; works from 320 px up.
@@ -59,6 +61,7 @@ textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .filters details.more { grid-column: 1 / -1; }
 .filters details.more > summary { cursor: pointer; color: var(--accent); font-size: .9rem; width: max-content; padding: .2rem 0; }
 .filters-more { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem .75rem; margin-top: .5rem; }
+.filters-more > * { min-width: 0; }
 .filters-more input, .filters-more select { width: 100%; }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 :focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
@@ -71,9 +74,10 @@ table.traces { width: 100%; border-collapse: collapse; table-layout: fixed; }
 table.traces th, table.traces td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; font-size: .88rem; }
 table.traces tbody tr:last-child td { border-bottom: 0; }
 table.traces th { font-size: .72rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfd; font-weight: 600; }
-table.traces .c-name { width: 15%; } table.traces .c-rtype { width: 8%; } table.traces .c-svc { width: 6%; }
-table.traces .c-rid { width: 14%; } table.traces .c-rname { width: 12%; } table.traces .c-rating { width: 7.5rem; }
-table.traces .c-user { width: 9%; } table.traces .c-ip { width: 9%; } table.traces .c-time { width: 10.5rem; } table.traces .c-op { width: 6rem; }
+/* Fixed layout: the header cells' widths are the columns' widths. */
+table.traces th.c-name { width: 15%; } table.traces th.c-rtype { width: 8%; } table.traces th.c-svc { width: 6%; }
+table.traces th.c-rid { width: 14%; } table.traces th.c-rname { width: 12%; } table.traces th.c-rating { width: 7.5rem; }
+table.traces th.c-user { width: 9%; } table.traces th.c-ip { width: 9%; } table.traces th.c-time { width: 10.5rem; } table.traces th.c-op { width: 6rem; }
 table.traces td.cut { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 table.traces td:not(.c-name) { overflow-wrap: anywhere; }
 table.traces tr:has(details[open]) td { background: #f2f6fc; }
@@ -81,7 +85,9 @@ table.traces details > summary { cursor: pointer; font-weight: 600; overflow-wra
 table.traces details[open] > summary { margin-bottom: .35rem; }
 .c-time time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .none { color: var(--muted); }
-.fields { display: grid; grid-template-columns: 1fr; gap: .3rem; margin: 0; padding: .5rem .6rem; background: #fbfcfe; border: 1px solid var(--line); border-radius: 4px; }
+.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: .35rem 1.25rem; margin: 0; padding: .6rem .75rem; background: #fbfcfe; border: 1px solid var(--line); border-radius: 4px; }
+/* Open, a row's fields span the whole row under its one-line cells (the name cell lets them overflow). */
+table.traces details[open] > .fields { position: relative; z-index: 1; width: calc(min(100vw, 1400px) - 3.5rem); }
 .fields div { min-width: 0; }
 .fields dt { font-size: .72rem; color: var(--muted); }
 .fields dd { margin: 0; overflow-wrap: anywhere; font-weight: 400; }
@@ -96,6 +102,32 @@ table.traces details[open] > summary { margin-bottom: .35rem; }
 .pager { display: flex; gap: .5rem; align-items: center; justify-content: flex-end; margin-top: .75rem; }
 .pager .disabled { color: var(--muted); border-style: dashed; cursor: default; }
 
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .5rem 1.5rem; margin: 0 0 .75rem; }
+.facts div { min-width: 0; }
+.facts dt { font-size: .75rem; color: var(--muted); }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.sub-inline { color: var(--muted); }
+.export-note { font-size: .8rem; color: var(--muted); margin: -.4rem 0 .6rem; }
+.export-note p { margin: 0 0 .25rem; }
+.export-note code { display: block; background: #eef2f8; padding: .3rem .5rem; border-radius: 4px; color: var(--fg); }
+.chart { padding: .6rem .75rem .4rem; margin: 0 0 .75rem; }
+.chart figcaption { display: flex; flex-wrap: wrap; gap: .25rem 1rem; justify-content: space-between; font-size: .85rem; color: var(--muted); margin-bottom: .35rem; }
+.chart .sub { margin: 0 0 .35rem; font-size: .8rem; }
+.chart svg { display: block; width: 100%; height: 96px; background: #fafbfd; border-bottom: 1px solid var(--line); }
+.chart rect.hit { fill: transparent; }
+.chart svg a:hover rect.hit, .chart svg a:focus rect.hit { fill: #e3ebf8; }
+.chart svg a:focus { outline: none; }
+.chart svg a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
+.chart rect.normal, .chart .key.normal::before { fill: #5aa872; background: #5aa872; }
+.chart rect.warning, .chart .key.warning::before { fill: #e09a2c; background: #e09a2c; }
+.chart rect.incident, .chart .key.incident::before { fill: #c8453c; background: #c8453c; }
+.chart a.partial rect { opacity: .45; }
+.chart .legend { display: flex; gap: .75rem; }
+.chart .key::before { content: ""; display: inline-block; width: .7rem; height: .7rem; margin-right: .3rem; border-radius: 2px; vertical-align: -1px; }
+.chart .axis { display: flex; justify-content: space-between; font-size: .75rem; color: var(--muted); font-variant-numeric: tabular-nums; }
+.skip { position: absolute; left: -9999px; }
+.skip:focus { position: static; display: inline-block; margin-bottom: .25rem; }
+pre.json:focus-visible { outline-offset: 0; }
 pre.json { background: #0f1726; color: #e6edf7; padding: 1rem; border-radius: 6px; overflow: auto; max-height: 75vh; white-space: pre-wrap; overflow-wrap: anywhere; }
 
 table.list { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
@@ -117,24 +149,23 @@ table.list td .actions { flex-wrap: nowrap; }
   .filters .buttons { grid-column: 1 / -1; }
   .filters .search { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
   .filters .search > label:last-child { grid-column: 1 / -1; }
-  .filters-more { grid-template-columns: 1fr 1fr; }
-  /* A trace is a compact card of three lines: name and status; source and resource; who, where, when. */
+  .filters-more { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  /* A trace is a compact card of three lines: name and status; resource and View Trace; who, where, when. */
   table.traces, table.traces tbody { display: block; }
   table.traces thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-  table.traces tr { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .6rem; row-gap: .1rem; padding: .45rem .6rem; border-bottom: 1px solid var(--line); }
+  table.traces tr { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) auto; column-gap: .6rem; row-gap: .05rem;
+    grid-template-areas: "name name rating" "rname rname op" "user ip time"; padding: .4rem .6rem; border-bottom: 1px solid var(--line); }
   table.traces tbody tr:last-child { border-bottom: 0; }
-  table.traces td { display: block; padding: 0; border: 0; width: auto; font-size: .82rem; }
-  table.traces td.c-name { order: 1; flex: 1 1 55%; min-width: 0; font-size: .92rem; }
-  table.traces td.c-rating { order: 2; width: auto; }
-  table.traces td.c-svc { order: 3; color: var(--muted); }
-  table.traces td.c-rname { order: 4; flex: 1 1 40%; min-width: 0; }
-  table.traces td.c-user { order: 5; max-width: 40%; }
-  table.traces td.c-ip { order: 6; max-width: 35%; }
-  table.traces td.c-time { order: 7; color: var(--muted); width: auto; }
-  table.traces td.c-op { order: 8; margin-left: auto; width: auto; }
-  table.traces td.c-rtype, table.traces td.c-rid { display: none; }
-  table.traces td.c-name:has(details[open]) { order: 9; flex-basis: 100%; }
-  .fields { min-width: 0; }
+  table.traces td { display: block; padding: 0; border: 0; width: auto; font-size: .82rem; min-width: 0; }
+  table.traces td.c-name { grid-area: name; font-size: .92rem; }
+  table.traces td.c-rating { grid-area: rating; width: auto; text-align: right; }
+  table.traces td.c-rname { grid-area: rname; }
+  table.traces td.c-op { grid-area: op; width: auto; text-align: right; }
+  table.traces td.c-user { grid-area: user; }
+  table.traces td.c-ip { grid-area: ip; }
+  table.traces td.c-time { grid-area: time; color: var(--muted); width: auto; }
+  table.traces td.c-rtype, table.traces td.c-svc, table.traces td.c-rid { display: none; }
+  table.traces details[open] > .fields { width: auto; }
   table.list thead { display: none; }
   table.list, table.list tbody, table.list tr, table.list td { display: block; width: 100%; }
   table.list tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
@@ -144,9 +175,4 @@ table.list td .actions { flex-wrap: nowrap; }
 }
 `;
 
-/** A short content hash for the stylesheet URL, so browsers may cache it for good. */
-export const CONSOLE_CSS_VERSION = (() => {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < CONSOLE_CSS.length; i++) hash = Math.imul(hash ^ CONSOLE_CSS.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16);
-})();
+export const CONSOLE_CSS_VERSION = assetVersion(CONSOLE_CSS);

@@ -41,6 +41,7 @@ export function fitText(text: string | null | undefined, max: number): string | 
  * pair is written as itself, never escaped) preceded by an even number of backslashes, i.e. not
  * the text `\\udc00` (an escaped backslash followed by letters).
  */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 const ESCAPED_LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}/g;
 
 /**
@@ -48,7 +49,8 @@ const ESCAPED_LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\u[dD][89a-fA-F][0-9a-
  * replaced by U+FFFD. One regular-expression pass: cheap enough for every stored JSON text.
  */
 export const wellFormedJsonText = (json: string): string =>
-  json.includes('\\u') ? json.replace(ESCAPED_LONE_SURROGATE, '\\ufffd') : json;
+  // The cheap scan first: the replacement's lookbehind is tried at every position of the text.
+  SURROGATE_ESCAPE.test(json) ? json.replace(ESCAPED_LONE_SURROGATE, '\\ufffd') : json;
 
 /** The JSON value with every string and key made well-formed (for values we record ourselves). */
 export const wellFormedJson = (value: unknown): unknown =>

@@ -57,11 +57,26 @@ export type Listen = (
 /** Node's HTTP server (`@hono/node-server`). Deno and Bun pass their own (`deno.ts`, `bun.ts`). */
 export const listenWithNode: Listen = (fetch, { hostname, port }) =>
   new Promise((ready) => {
-    const server: ServerType = serve({ fetch, hostname, port }, (info) =>
+    const server: ServerType = serve({ fetch: closingAfterRefusedBody(fetch), hostname, port }, (info) =>
       ready({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) }),
     );
     server.on('clientError', answerUnparsableRequest);
   });
+
+/**
+ * A body refused before it was read (413) leaves the rest of it on the wire: the connection
+ * cannot carry another request, so the answer says `Connection: close` (Node then ends the
+ * socket after the response instead of advertising keep-alive and dropping it later).
+ */
+function closingAfterRefusedBody(fetch: Parameters<Listen>[0]): Parameters<Listen>[0] {
+  return async (request, env) => {
+    const response = await fetch(request, env);
+    if (response.status !== 413) return response;
+    const closing = new Response(response.body, response);
+    closing.headers.set('Connection', 'close');
+    return closing;
+  };
+}
 
 /**
  * A request Node's HTTP parser refuses (control characters or oversized headers, broken framing)

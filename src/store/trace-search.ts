@@ -134,8 +134,10 @@ export async function selectTraces(db: Db, filter: TraceFilter, limit: number): 
   return query ? db.all<TraceJsonRow>(query) : [];
 }
 
-/** The statement of `selectTraces` (exported for EXPLAIN QUERY PLAN checks); none for an empty window. */
-export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undefined {
+/** The conditions of a filter and the index that drives them; none for an empty window. */
+function matching(
+  filter: TraceFilter,
+): { from: number; to: number; where: SQL; driver?: FilterIndex } | undefined {
   const to = filter.after ? Math.min(filter.to, filter.after.time) : filter.to;
   if (to < filter.from) return undefined;
   const conditions: SQL[] = [
@@ -155,20 +157,44 @@ export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undef
     driver ??= spec;
     conditions.push(...parts);
   }
-  const where = and(...conditions);
+  return { from: filter.from, to, where: and(...conditions)!, driver };
+}
+
+/**
+ * The `seq`s of the newest `limit` matches, through covering index scans: slot steps newest
+ * first for a slotted driver (index entries end with time and seq), one scan otherwise.
+ */
+function newestSeqs(m: NonNullable<ReturnType<typeof matching>>, limit: number): SQL {
+  const { driver, where } = m;
   if (!driver?.slotted) {
-    return sql`select ${selectList} from ${indexed(driver?.index ?? 'traces_project_time')}
+    return sql`select ${traces.seq} from ${indexed(driver?.index ?? 'traces_project_time')}
         where ${where} order by ${newestFirst} limit ${limit}`;
   }
-  // Covering index scans pick the seqs of the page (index entries end with time and seq), slot
-  // steps newest first; only the rows of the page are then read from the table.
-  const arms = slotSteps(filter.from, to).map(
+  const arms = slotSteps(m.from, m.to).map(
     (slots) =>
       sql`select * from (select ${traces.seq} from ${indexed(driver.index)}
           where ${where} and ${slotOf(traces.time)} in (select value from json_each(${JSON.stringify(slots)}))
           order by ${newestFirst} limit ${limit})`,
   );
+  return sql`${sql.join(arms, sql` union all `)} limit ${limit}`;
+}
+
+/** The `seq`s of the newest `limit` traces matching the filter (for counts over a result); none for an empty window. */
+export function newestSeqsSql(filter: TraceFilter, limit: number): SQL | undefined {
+  const m = matching(filter);
+  return m && newestSeqs(m, limit);
+}
+
+/** The statement of `selectTraces` (exported for EXPLAIN QUERY PLAN checks); none for an empty window. */
+export function selectTracesSql(filter: TraceFilter, limit: number): SQL | undefined {
+  const m = matching(filter);
+  if (!m) return undefined;
+  if (!m.driver?.slotted) {
+    return sql`select ${selectList} from ${indexed(m.driver?.index ?? 'traces_project_time')}
+        where ${m.where} order by ${newestFirst} limit ${limit}`;
+  }
+  // Covering index scans pick the seqs of the page; only the rows of the page are then read.
   return sql`select ${selectList} from ${traces}
-      where ${traces.seq} in (${sql.join(arms, sql` union all `)} limit ${limit})
+      where ${traces.seq} in (${newestSeqs(m, limit)})
       order by ${newestFirst}`;
 }

@@ -99,7 +99,11 @@ describe('self-audit identity', () => {
       ['updateTracker', '400', 'warning', false], // recorded by the operation itself, not twice
       ['deleteTopic', '404', 'warning', false],
     ]);
-    expect(traces[0]?.response).toEqual({ error_code: 'CTS.0013', error_msg: expect.any(String) });
+    // `response` comes back as the JSON text recorded (ADR 0004).
+    expect(JSON.parse(String(traces[0]?.response))).toEqual({
+      error_code: 'CTS.0013',
+      error_msg: expect.any(String),
+    });
     expect(traces[4]?.resource_name).toBe('nope');
   });
 

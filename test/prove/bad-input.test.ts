@@ -1,7 +1,8 @@
 /**
  * The bad-input corpus (issue 8): ≥ 10,000 generated hostile requests against every endpoint
  * the OpenAPI document declares, in-process. Every one must get a 4xx CTS error body — never a
- * 5xx, an HTML page or a plain-text error — and the stored data must not change. Odd but valid
+ * 5xx, an HTML page or a plain-text error — and, checked with ajv, a status and body that
+ * /openapi.json declares for the operation; and the stored data must not change. Odd but valid
  * traces (unicode edge cases, injections as data, deep JSON) that are accepted must come back
  * exactly as sent. Replay with `CTS_PROVE_SEED=<seed>`; `CTS_PROVE_LONG=1` sends 100,000.
  */
@@ -9,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey, createProject } from '../../src/domain/projects/projects';
 import { makeTestEnv } from '../helpers/app';
+import { contractOf } from './helpers/contract';
 import { type CorpusContext, corpusCells, type HostileRequest } from './helpers/corpus';
 import { ctsErrorProblem, excerpt, snapshotTables } from './helpers/cts';
 import { type OpenApiDocument, SAMPLES } from './helpers/endpoints';
@@ -24,6 +26,7 @@ const env = await makeTestEnv({ deps: { waitUntil: (work) => void background.pus
 afterAll(() => env.close());
 const now = env.clock();
 const doc = (await (await env.call('GET', '/openapi.json', { key: null })).json()) as OpenApiDocument;
+const contract = contractOf(doc);
 const other = await createProject(env.deps, { name: 'other' });
 const otherProjectKey = (await createApiKey(env.deps, { projectId: other.id, role: 'admin' })).token;
 
@@ -68,8 +71,10 @@ async function expectRejected(request: HostileRequest): Promise<void> {
     res.status >= 400 && res.status < 500
       ? ctsErrorProblem(res.status, res.headers.get('content-type'), text)
       : `status ${res.status}, expected 4xx`;
-  if (problem) {
-    throw new Error(`${describeRequest(request)}\n  → ${res.status} ${excerpt(text)}\n  ${problem}`);
+  // The answer must also be what /openapi.json declares for the operation (issue 13).
+  const breach = problem ?? contract.responseProblem(request.method, request.path, res.status, text);
+  if (breach) {
+    throw new Error(`${describeRequest(request)}\n  → ${res.status} ${excerpt(text)}\n  ${breach}`);
   }
 }
 

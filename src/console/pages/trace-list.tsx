@@ -1,10 +1,14 @@
 import type { ConsoleSession } from '../../domain/projects/sessions';
+import type { Histogram } from '../../domain/traces/histogram';
 import type { Trace } from '../../domain/traces/schema';
 import { MAX_EXPORT_ROWS } from '../csv';
-import { type TimeDisplay, UTC } from '../format';
+import { UTC } from '../format';
 import { PostForm } from '../forms';
 import { ErrorBox, Layout } from '../layout';
+import { type TimeChoice, TimeSwitch } from '../time-pref';
 import { filterParams, listHref, type TraceFilters } from '../trace-filters';
+import { ExportNote } from './export-note';
+import { TraceChart } from './trace-chart';
 import { EmptyState } from './trace-empty';
 import { FilterForm } from './trace-filter-form';
 import { TraceTable } from './trace-table';
@@ -15,13 +19,20 @@ export interface TraceListProps {
   values: URLSearchParams;
   /** Absent when the filters did not parse. */
   filters?: TraceFilters;
-  result?: { traces: Trace[]; marker: string | null; from: number; to: number };
+  result?: { traces: Trace[]; marker: string | null; from: number; to: number; histogram?: Histogram };
   error?: { message: string; code?: string };
   /** How times are shown (UTC unless the user chose local time). */
-  time?: TimeDisplay;
+  time?: TimeChoice;
 }
 
-export function TraceListPage({ session, values, filters, result, error, time = UTC }: TraceListProps) {
+export function TraceListPage({
+  session,
+  values,
+  filters,
+  result,
+  error,
+  time = { ...UTC, choice: 'utc' },
+}: TraceListProps) {
   return (
     <Layout title="Trace List" session={session} active="/console/traces">
       <h1>Trace List</h1>
@@ -41,7 +52,7 @@ function Results({
   session: ConsoleSession;
   filters: TraceFilters;
   result: NonNullable<TraceListProps['result']>;
-  time: TimeDisplay;
+  time: TimeChoice;
 }) {
   const page = filters.m.length + 1;
   const exportFields = [...filterParams(filters, [])];
@@ -52,7 +63,8 @@ function Results({
           {filters.trace_id
             ? `Trace ID ${filters.trace_id} (other filters are ignored)`
             : `${time.format(result.from)} – ${time.format(result.to)} ${time.zone}`}{' '}
-          · page {page} · {result.traces.length} trace{result.traces.length === 1 ? '' : 's'}
+          · page {page} · {result.traces.length} trace{result.traces.length === 1 ? '' : 's'} ·{' '}
+          <TimeSwitch time={time} back={listHref(filters)} />
         </span>
         <span class="actions">
           <a class="button" href={listHref(filters)}>
@@ -62,12 +74,21 @@ function Results({
             {exportFields.map(([name, value]) => (
               <input type="hidden" name={name} value={value} />
             ))}
-            <button type="submit" title={`All traces of this result, at most ${MAX_EXPORT_ROWS}`}>
+            <button type="submit" title={`All traces of this result, at most the newest ${MAX_EXPORT_ROWS}`}>
               Export CSV
             </button>
           </PostForm>
         </span>
       </div>
+      <ExportNote
+        filters={filters}
+        histogram={result.histogram}
+        projectId={session.principal.projectId}
+        window={result}
+      />
+      {result.histogram?.bars.some((bar) => bar.normal + bar.warning + bar.incident > 0) && (
+        <TraceChart histogram={result.histogram} filters={filters} time={time} />
+      )}
       {result.traces.length === 0 ? (
         <EmptyState filters={filters} />
       ) : (

@@ -20,7 +20,7 @@ export function TraceTable({
 }) {
   const back = listHref(filters).split('?')[1] ?? '';
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" id="trace-table">
       <table class="traces">
         <caption class="visually-hidden">Traces, newest first</caption>
         <thead>
@@ -126,6 +126,8 @@ function TraceRow({
   const fields: Array<[string, string | null | undefined]> = [
     ['Trace ID', trace.trace_id],
     ['Trace type', trace.trace_type],
+    ['Trace source', trace.service_type],
+    ['Resource type', trace.resource_type],
     ['Resource ID', trace.resource_id],
     ['Resource name', trace.resource_name],
     ['Operator', trace.user?.name],

@@ -96,7 +96,7 @@ export function TrackerConfigurePage({ session, trackerName, region, values, err
         </p>
         <p class="sub">
           Transfer path:{' '}
-          <span class="mono">
+          <span class="mono wrap">
             CloudTraces/{region}/{'{yyyy}/{m}/{d}'}/{trackerName}/{service}
             {prefix}CloudTrace_…{extension}
           </span>

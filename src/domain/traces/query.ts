@@ -93,6 +93,22 @@ export async function queryTraces(
   return { traces: page.traces.map((json) => JSON.parse(json) as Trace), meta_data: page.meta_data };
 }
 
+/** The exact-value criteria of a query, as the store takes them. */
+export function equalsOf(query: TraceSearch): Partial<Record<FilterName, string | string[]>> {
+  const equals: Partial<Record<FilterName, string | string[]>> = {};
+  for (const name of Object.keys(FILTERS) as FilterName[]) {
+    const value = query[name];
+    if (value !== undefined) equals[name] = value;
+  }
+  if (query.users !== undefined && query.users.length > 0) equals.user = query.users;
+  // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
+  if (query.trace_type === 'system') equals.tracker_name ??= 'system';
+  // Data traces are those reported to a data tracker (any tracker but `system`), one when named.
+  if (query.trace_type === 'data' && query.tracker_name === 'system')
+    throw badField('tracker_name', 'must name a data tracker when trace_type is data');
+  return equals;
+}
+
 /** `queryTraces` with every trace as JSON text, built by the database. */
 export async function queryTraceJson(
   deps: Pick<Deps, 'db' | 'clock'>,
@@ -112,17 +128,7 @@ export async function queryTraceJson(
     after = await findTraceKey(deps.db, projectId, query.next);
     if (!after) throw badField('next', 'names no trace of this project');
   }
-  const equals: Partial<Record<FilterName, string | string[]>> = {};
-  for (const name of Object.keys(FILTERS) as FilterName[]) {
-    const value = query[name];
-    if (value !== undefined) equals[name] = value;
-  }
-  if (query.users !== undefined && query.users.length > 0) equals.user = query.users;
-  // Reference §3.1: `tracker_name` defaults to `system` when `trace_type=system` is asked for.
-  if (query.trace_type === 'system') equals.tracker_name ??= 'system';
-  // Data traces are those reported to a data tracker (any tracker but `system`), one when named.
-  if (query.trace_type === 'data' && query.tracker_name === 'system')
-    throw badField('tracker_name', 'must name a data tracker when trace_type is data');
+  const equals = equalsOf(query);
   // One row more than asked tells whether there is a next page.
   const dataOnly = query.trace_type === 'data' && equals.tracker_name === undefined;
   const rows = await selectTraces(

@@ -189,7 +189,8 @@ export const TraceQuerySchema = z.strictObject({
     .regex(/^\d{1,4}$/, 'must be an integer 1-200 (digits only)')
     .transform(Number)
     .pipe(z.number().min(1, 'must be 1-200').max(200, 'must be 1-200'))
-    .default(10),
+    // The default as sent (a query string), so that the documented default fits the schema.
+    .prefault('10'),
   from: epochMs.optional(),
   to: epochMs.optional(),
   next: z.string().regex(TRACE_ID, 'must be a trace_id').optional(),
