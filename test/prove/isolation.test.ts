@@ -142,6 +142,25 @@ function expectNothingOf(tenant: Tenant, text: string, where: string, echoes: st
   expect(leaks, `${where} leaks ${leaks.join(', ')}: ${text.slice(0, 500)}`).toEqual([]);
 }
 
+/**
+ * `text` without the project's own CTS self-audit traces. The probes of the earlier tests (this
+ * project's keys naming the other project's objects) are recorded in this project's trail — a key
+ * writes only into its own project's — so those records repeat what this project's callers sent.
+ */
+function withoutOwnAudit(text: string, self: Tenant): string {
+  let body: { traces?: Array<{ service_type?: string; user?: { domain?: { id?: string } } }> };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!Array.isArray(body?.traces)) return text;
+  const traces = body.traces.filter(
+    (t) => !(t.service_type === 'CTS' && t.user?.domain?.id === self.projectId),
+  );
+  return JSON.stringify({ ...body, traces });
+}
+
 /** The tenant's identifiers that a request names (and its response may therefore repeat). */
 function echoesOf(tenant: Tenant, request: string): string[] {
   const ids = [
@@ -370,7 +389,7 @@ function isolationSuite(direction: string, pick: (world: World) => World) {
         for (const caller of callersOf(world)) {
           const where = `${op.key} as ${caller.name}`;
           const res = await send(world, op.method, path, caller.headers, parts.body);
-          expectNothingOf(other, res.text, where);
+          expectNothingOf(other, withoutOwnAudit(res.text, self), where);
           expect(res.status, `${where}: ${res.text.slice(0, 300)}`).toBeLessThan(500);
           if (access === 'public') {
             expect(res.status, where).toBeLessThan(400);
