@@ -75,9 +75,15 @@ try {
     TRACES,
     CLIENTS,
   ]);
-  const ingestBusy = (cpuSeconds(server.proc.pid!) - ingestCpu) / ingest.seconds;
+  const ingestCpuSeconds = cpuSeconds(server.proc.pid!) - ingestCpu;
+  const perCpuSecond = ingest.recorded / ingestCpuSeconds;
   console.log(
-    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s; server CPU ${pct(ingestBusy, 1)} busy) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
+    `(b) HTTP batch ingest:         ${n(ingest.tracesPerSecond)} traces/s  (${n(ingest.recorded)} traces, ${CLIENTS} clients × 1,000 per call, ${ingest.seconds.toFixed(0)} s) = ${pct(ingest.tracesPerSecond, tuned.rowsPerSecond)} of (a)`,
+  );
+  // On a loaded machine the server waits for a CPU more than it works: per CPU second, HTTP ingest
+  // is compared with the driver's inserts without that noise.
+  console.log(
+    `    per CPU second:            ${n(perCpuSecond)} traces (server ${pct(ingestCpuSeconds, ingest.seconds)} busy) = ${pct(perCpuSecond, tuned.rowsPerCpuSecond)} of the raw insert's ${n(tuned.rowsPerCpuSecond)} rows`,
   );
   // (c) in rounds, single-trace then health each time: the machine's load moves between rounds,
   // and only the ratio measured within a round is meaningful. The server's CPU per request is

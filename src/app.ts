@@ -36,6 +36,14 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     name: 'X-Auth-Token',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'AkSk', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      'AK/SK request signing as the Huawei Cloud SDKs do it: `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=…, ' +
+      'Signature=…` with `X-Sdk-Date`; `host` and `x-sdk-date` must be signed (docs/adr/0003-access-keys.md).',
+  });
   // `servers` is where this document was fetched from: the deployment a client talks to.
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

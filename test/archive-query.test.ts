@@ -128,6 +128,8 @@ async function buildQueryArchive(options: {
             resource_name: '=HYPERLINK("http://x")',
             request_id: `req-${hour}-c`,
             user: null,
+            // A nested object that looks like the start of a trace: the file cannot be cut there.
+            request: [{ a: 1 }, { trace_id: 'nested', text: '},{"trace_id":"x"}' }],
           },
         ][i]!,
     );

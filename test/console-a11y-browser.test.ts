@@ -117,6 +117,8 @@ async function check(page: Page, name: string, width: number) {
   expect({ name, width, violations: await axeViolations(page) }).toEqual({ name, width, violations: [] });
   expect({ name, width, overflow: await overflowWidth(page) }).toEqual({ name, width, overflow: 0 });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
+  // The first screen alone, small enough for the README's console tour (docs/images/).
+  await page.screenshot({ path: join(SCREENSHOTS, `tour-${name}-${width}.png`) });
 }
 
 describe.each([1280, 390])('every console page at %i px', (width) => {
@@ -187,10 +189,22 @@ describe('keyboard and phone layout', () => {
       });
       expect(focused.ring, `focus ring on ${focused.what}`).toBe(true);
       reached.push(focused.what);
+      // The chart's bars are links too: its skip link jumps over them to the table.
+      if (focused.what === 'a:Skip the chart') await page.keyboard.press('Enter');
     }
+    expect(reached).toContain('a:Skip the chart');
     expect(reached).toContain('button:Query');
     expect(reached.some((what) => what.startsWith('summary:'))).toBe(true);
     expect(reached).toContain('a:View Trace');
+    // A bar of the chart shows its focus on its hit area.
+    await page.locator('.chart svg a').first().focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const stroke = await page.evaluate(() => {
+      const hit = document.activeElement?.querySelector('rect.hit');
+      return hit ? getComputedStyle(hit).stroke : 'none';
+    });
+    expect(stroke).not.toBe('none');
     // Enter on a row's summary opens it.
     await page.locator('table.traces summary').first().focus();
     await page.keyboard.press('Enter');

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { traceHistogram } from '../src/domain/traces/histogram';
 import { recordTraces } from '../src/domain/traces/record';
 import type { ReportedTrace } from '../src/domain/traces/schema';
+import { refreshHourCounts } from '../src/store/trace-histogram';
 import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
 import { type ConsoleClient, signIn } from './helpers/console';
 
@@ -359,6 +360,52 @@ describe('histogram', () => {
   });
 });
 
+describe('histogram from hourly counts', () => {
+  const hour = 3_600_000;
+  const week = async (query: Parameters<typeof traceHistogram>[2]) =>
+    traceHistogram(env.deps, env.projectId, query);
+
+  it('draws a wide unfiltered window from hourly counts it keeps up to date, never counting a trace twice', async () => {
+    const now = env.clock();
+    await store(
+      { trace_id: 'w1', time: now - 30 * hour },
+      { trace_id: 'w2', time: now - 30 * hour + 1000, trace_rating: 'incident' },
+      { trace_id: 'w3', time: now - 2 * hour },
+    );
+    const first = await week({ limit: 10, from: now - 3 * 24 * hour });
+    expect(first.width).toBe(hour);
+    expect(first.countedFrom).toBeUndefined();
+    expect(first.totals).toEqual({ normal: 2, warning: 0, incident: 1 });
+    const bar = first.bars.find((b) => b.start <= now - 30 * hour && now - 30 * hour < b.end)!;
+    expect(bar).toMatchObject({ normal: 1, incident: 1 });
+
+    // Traces stored since are added once, even by concurrent refreshes (their own and the page's).
+    await store(
+      { trace_id: 'w4', time: now - 50 * hour, trace_rating: 'warning' },
+      { trace_id: 'w5', time: now - hour },
+    );
+    await Promise.all([
+      refreshHourCounts(env.deps.db, env.projectId, 100),
+      refreshHourCounts(env.deps.db, env.projectId, 100),
+    ]);
+    const second = await week({ limit: 10, from: now - 3 * 24 * hour });
+    expect(second.totals).toEqual({ normal: 3, warning: 1, incident: 1 });
+    expect((await week({ limit: 10, from: now - 3 * 24 * hour, trace_rating: 'warning' })).totals).toEqual({
+      normal: 0,
+      warning: 1,
+      incident: 0,
+    });
+    // A batch smaller than what is new catches up over several requests.
+    await store(...Array.from({ length: 5 }, (_, i) => ({ trace_id: `b${i}`, time: now - 20 * hour - i })));
+    expect(await refreshHourCounts(env.deps.db, env.projectId, 2)).toBe(false);
+    expect((await week({ limit: 10, from: now - 3 * 24 * hour })).totals.normal).toBe(8);
+    // Filtered, the window is counted over the indexes instead.
+    const filtered = await week({ limit: 10, from: now - 3 * 24 * hour, users: ['alice'] });
+    expect(filtered.width).toBe(hour);
+    expect(filtered.totals).toEqual({ normal: 8, warning: 1, incident: 1 });
+  });
+});
+
 describe('View Trace: times, download, JSON text, time zone', () => {
   it('shows human times next to epoch ms, and downloads the trace as a JSON file', async () => {
     const time = Date.UTC(2026, 10, 24, 11, 59, 30);
@@ -475,7 +522,11 @@ describe('CSV export', () => {
     const client = await signIn(env, env.keys.reader);
     const rows = await exportCsv(client, { service_type: 'ECS', range: '1h' });
     expect(rows.map((r) => r.trace_id)).toEqual(['f1', 'f2', 'f3']);
-    expect(Object.keys(rows[0]!)).toHaveLength(21);
+    const page = await (await client.get('/console/traces?service_type=ECS')).text();
+    expect(page).toContain('Export CSV holds all 3 traces of this result.');
+    expect(Object.keys(rows[0]!)).toHaveLength(23);
+    expect(rows[0]).toMatchObject({ 'user.name': "'+1", 'user.id': '' });
+    expect(rows[1]).toMatchObject({ 'user.name': 'alice', 'user.id': 'u1' });
     expect(rows[0]).toMatchObject({
       resource_name: `'=HYPERLINK("http://evil","x")`,
       service_type: 'ECS',
@@ -502,7 +553,16 @@ describe('CSV export', () => {
     env.clock.advance(-10 * minute); // the sign-in record (issue 13) is older than the batch
     const client = await signIn(env, env.keys.reader);
     env.clock.advance(10 * minute);
-    const rows = await exportCsv(client, { m: 'n100' } as Record<string, string>);
+    const page = await (await client.get('/console/traces')).text();
+    expect(page).toContain('This result has 5,003 traces: Export CSV holds the newest 5,000');
+    expect(page).toContain('Accept: application/x-ndjson');
+    expect(page).toMatch(new RegExp(`/v3/${env.projectId}/traces\\?from=\\d+&amp;to=\\d+&#39;`));
+    const res = await client.post('/console/traces/export', { m: 'n100' });
+    expect(res.headers.get('content-disposition')).toMatch(
+      /filename="traces-[0-9a-f]{32}-newest-5000-.*Z\.csv"/,
+    );
+    expect(res.headers.get('x-cts-export')).toBe('rows=5000; truncated=true');
+    const rows = parse(await res.text(), { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(5000);
     expect(rows[0]!.trace_id).toBe('n0');
     expect(rows.at(-1)!.trace_id).toBe('n4999');

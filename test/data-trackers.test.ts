@@ -63,6 +63,29 @@ describe('DELETE /trackers', () => {
     expect((await trackers()).map((t) => t.tracker_name)).toEqual(['system']);
   });
 
+  it('refuses a misspelled parameter with 400 naming it, deleting nothing', async () => {
+    expect((await env.call('POST', trackerPath(), { body: dataTracker() })).status).toBe(201);
+    await expectError(
+      await env.call('DELETE', `${trackersPath()}?tracker_nam=obs-writes`),
+      400,
+      'CTS.0003',
+      'tracker_nam',
+    );
+    await expectError(
+      await env.call('GET', `${trackersPath()}?trackertype=data`),
+      400,
+      'CTS.0003',
+      'trackertype',
+    );
+    await expectError(
+      await env.call('DELETE', `${trackersPath()}?tracker_type=datum`),
+      400,
+      'CTS.0003',
+      'tracker_type',
+    );
+    expect(await trackers()).toHaveLength(2);
+  });
+
   it('deletes every data tracker without arguments, keeping the management tracker', async () => {
     await env.deps.buckets.create('other-bkt');
     for (const body of [

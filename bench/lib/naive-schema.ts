@@ -15,6 +15,8 @@ const FILTER_COLUMNS = [
   'source_ip',
   'code',
   'request_id',
+  'access_key_id',
+  'enterprise_project_id',
   'time',
 ];
 
@@ -26,7 +28,8 @@ CREATE TABLE traces (
   service_type text NOT NULL, resource_type text NOT NULL, resource_id text, resource_name text,
   source_ip text, request_id text, code text, api_version text, time integer NOT NULL,
   record_time integer NOT NULL, user_name text, user text, request text, response text,
-  message text, location_info text, endpoint text, resource_url text
+  message text, location_info text, endpoint text, resource_url text,
+  access_key_id text, enterprise_project_id text, extras text
 );
 CREATE UNIQUE INDEX naive_trace_id ON traces (project_id, trace_id);
 ${FILTER_COLUMNS.map((column) => `CREATE INDEX naive_${column} ON traces (${column});`).join('\n')}

@@ -8,7 +8,7 @@ import { CtsError, type FieldIssue } from '../domain/errors';
 import type { Principal } from '../domain/projects/projects';
 import { loneSurrogatePaths } from '../domain/text';
 import type { Actor } from '../domain/traces/audit';
-import { isBusyError } from '../store/db';
+import { isBusyError, isUnreachableError } from '../store/db';
 import { clientIpOf } from './client-ip';
 
 export interface AppEnv {
@@ -62,19 +62,18 @@ export function limitBody(maxBytes: number): Middleware {
       throw tooLarge();
     },
   });
-  // With a `Content-Length` (the common case) the header alone decides: the HTTP parser never
-  // hands over more bytes than it announces. Hono's `bodyLimit` first looks at `req.raw.body`,
-  // which on Node turns the request into a web stream — ~8 % of the CPU of a single-trace report
-  // (profile, ADR 0001). A chunked body is still counted as it streams.
+  // With a Content-Length (or no body at all) the headers alone decide: the HTTP parser never
+  // hands over more bytes than announced. Hono's `bodyLimit` first looks at `req.raw.body`, which
+  // on Node turns every request into a web stream (~8 % of the CPU of a single-trace report:
+  // profile, ADR 0001). A chunked body is still counted as it streams.
   return (c, next) => {
     const length = c.req.header('content-length');
-    if (
-      length !== undefined &&
-      /^\d{1,16}$/.test(length) &&
-      c.req.header('transfer-encoding') === undefined
-    ) {
-      if (Number(length) > maxBytes) throw tooLarge();
-      return next();
+    if (c.req.header('transfer-encoding') === undefined) {
+      if (length === undefined && (c.req.method === 'GET' || c.req.method === 'HEAD')) return next();
+      if (length !== undefined && /^\d{1,16}$/.test(length)) {
+        if (Number(length) > maxBytes) throw tooLarge();
+        return next();
+      }
     }
     return limitStreamed(c, next);
   };
@@ -86,7 +85,7 @@ export const limitManagementBody = limitBody(MANAGEMENT_BODY_BYTES);
 
 export const notFoundResponse = { 404: errorResponse('Not found.') } as const;
 
-export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }];
+export const security: Array<Record<string, string[]>> = [{ AuthToken: [] }, { Bearer: [] }, { AkSk: [] }];
 
 /** `traces.3.trace_name` → `traces[3].trace_name`. */
 function fieldName(path: PropertyKey[]): string {
@@ -197,6 +196,18 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   });
   if (isBusyError(error))
     return errorJson(c, new CtsError(503, 'CTS.0004', 'The database is busy, please retry.'));
+  // A database server that cannot be reached is a wait, not a fault of the request (503 with
+  // Retry-After, like busy): a write that failed so committed nothing.
+  if (isUnreachableError(error)) {
+    return errorJson(
+      c,
+      new CtsError(
+        503,
+        write ? 'CTS.0004' : 'CTS.0005',
+        'The database is unreachable, please retry after the Retry-After seconds.',
+      ),
+    );
+  }
   return write
     ? errorJson(c, new CtsError(500, 'CTS.0004', 'Failed to write data.'))
     : errorJson(c, new CtsError(500, 'CTS.0005', 'Failed to read data.'));

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
+import { exportTraces } from '../domain/traces/export';
 import { queryTraceJson } from '../domain/traces/query';
 import { recordTraces } from '../domain/traces/record';
 import { ReportTracesSchema, TraceQuerySchema } from '../domain/traces/schema';
@@ -106,6 +107,16 @@ const reportRoute = createRoute({
   },
 });
 
+/** Streaming export for SIEMs (issue 14): `format`, or an `Accept: application/x-ndjson` header. */
+const ExportFormatParam = z
+  .enum(['json', 'ndjson', 'ocsf'])
+  .optional()
+  .openapi({
+    description:
+      '`json` (default): a page. `ndjson`: every matching trace, one a line. `ocsf`: every match as an OCSF 1.x ' +
+      'API Activity event (class_uid 6003), one a line. `Accept: application/x-ndjson` alone means `ndjson`.',
+  });
+
 const listRoute = createRoute({
   method: 'get',
   path: '/v3/{project_id}/traces',
@@ -117,13 +128,21 @@ const listRoute = createRoute({
     'combinable; `trace_id` overrides all other criteria. Pass `meta_data.marker` as `next` for the next page.',
   security,
   middleware: [canRead],
-  request: { params: ProjectParams, query: TraceQuerySchema },
+  request: { params: ProjectParams, query: TraceQuerySchema.extend({ format: ExportFormatParam }) },
   responses: {
     200: {
-      description: 'A page of traces',
+      description:
+        'A page of traces; with `Accept: application/x-ndjson` or `format=ndjson|ocsf`, every match of the filters ' +
+        'and window, streamed one JSON object a line (no page size, no cap; `limit` is ignored)',
       content: {
         'application/json': {
           schema: TracePageSchema,
+        },
+        'application/x-ndjson': {
+          schema: TraceSchema.openapi({
+            description:
+              'One line: a Trace, or with format=ocsf an OCSF 1.x API Activity event (class_uid 6003)',
+          }),
         },
       },
     },
@@ -139,7 +158,13 @@ export const traceRoutes = newRouter()
   })
   .openapi(listRoute, async (c) => {
     const { project_id } = c.req.valid('param');
-    const page = await queryTraceJson(c.get('deps'), project_id, c.req.valid('query'));
+    const { format, ...query } = c.req.valid('query');
+    const streamed = format ?? (c.req.header('Accept')?.includes('application/x-ndjson') ? 'ndjson' : 'json');
+    if (streamed !== 'json') {
+      const stream = await exportTraces(c.get('deps'), project_id, query, streamed);
+      return c.body(stream, 200, { 'Content-Type': 'application/x-ndjson' }) as never;
+    }
+    const page = await queryTraceJson(c.get('deps'), project_id, query);
     // The traces are JSON texts already (built by SQLite): joined, not parsed and re-encoded.
     const body = `{"traces":[${page.traces.join(',')}],"meta_data":${JSON.stringify(page.meta_data)}}`;
     return c.body(body, 200, { 'Content-Type': 'application/json' }) as unknown as TypedResponse<

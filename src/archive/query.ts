@@ -26,11 +26,22 @@ export interface ArchiveQueryOptions {
   now: number;
   keys: TrustedKey[];
   filters: TraceFilters;
-  /** Receives the matching traces of one file at a time; the next file waits for it. */
-  onTraces: (traces: Trace[]) => Promise<void> | void;
+  /**
+   * Receives the matching traces of one file at a time (the next file waits for it), each with
+   * its JSON text as stored when the file allowed cutting it out unchanged.
+   */
+  onTraces: (traces: ArchivedTrace[]) => Promise<void> | void;
+  /** Decompression (default: the web `DecompressionStream`); the Node CLI passes zlib's. */
+  gunzip?: (bytes: Uint8Array) => Promise<Uint8Array>;
   onProgress?: (progress: ArchiveQueryProgress) => void;
   /** Files fetched (and decompressed) ahead while the current one is filtered. */
   readAhead?: number;
+}
+
+/** A trace found in the archive, with its JSON text as stored when it could be cut out. */
+export interface ArchivedTrace {
+  trace: Trace;
+  json?: string;
 }
 
 export interface ArchiveQueryResult {
@@ -57,13 +68,50 @@ const isTrace = (value: unknown): value is Trace =>
 
 interface ReadFile {
   key: string;
-  traces?: unknown[];
+  items?: Array<{ value: unknown; json?: string }>;
   sha256?: string;
   problem?: string;
 }
 
+// The files the transfer writes are compact JSON arrays of objects whose first key is trace_id.
+const HEAD = '[{"trace_id":';
+const SEPARATOR = ',{"trace_id":';
+
+/**
+ * The elements of a trace file's JSON array, each with its own text when the array can be cut at
+ * `,{"trace_id":` — which inside a JSON string would have its quote escaped, but may occur in a
+ * nested value: then some piece is not valid JSON on its own, and the whole array is parsed
+ * instead. (Pieces that all parse, joined by commas in brackets, are the array's elements.)
+ * Cutting spares re-serializing every trace for NDJSON output.
+ */
+function elements(text: string): Array<{ value: unknown; json?: string }> {
+  if (text.startsWith(HEAD) && text.endsWith('}]')) {
+    const items: Array<{ value: unknown; json?: string }> = [];
+    let start = 1;
+    try {
+      for (;;) {
+        const cut = text.indexOf(SEPARATOR, start);
+        const json = text.slice(start, cut === -1 ? -1 : cut);
+        items.push({ value: JSON.parse(json), json });
+        if (cut === -1) return items;
+        start = cut + 1;
+      }
+    } catch {
+      // A cut inside a nested value: parse the array as a whole.
+    }
+  }
+  const value: unknown = JSON.parse(text);
+  if (!Array.isArray(value)) throw new TypeError('not a JSON array of traces');
+  return value.map((item) => ({ value: item }));
+}
+
 /** Fetches, hashes, decompresses and parses one trace file; what is wrong with it is a result, not a throw. */
-async function readTraceFile(bucket: Bucket, key: string, hashed: boolean): Promise<ReadFile> {
+async function readTraceFile(
+  bucket: Bucket,
+  key: string,
+  hashed: boolean,
+  gunzip: (bytes: Uint8Array) => Promise<Uint8Array>,
+): Promise<ReadFile> {
   let object: Awaited<ReturnType<Bucket['get']>>;
   try {
     object = await bucket.get(key);
@@ -73,13 +121,17 @@ async function readTraceFile(bucket: Bucket, key: string, hashed: boolean): Prom
   }
   if (!object) return { key, problem: 'missing' };
   const sha256 = hashed ? await sha256Hex(object.body) : undefined;
+  let text: string;
   try {
-    const bytes = key.endsWith('.gz') ? await gunzipBytes(object.body) : object.body;
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    if (!Array.isArray(value)) return { key, sha256, problem: 'not a JSON array of traces' };
-    return { key, sha256, traces: value };
+    const bytes = key.endsWith('.gz') ? await gunzip(object.body) : object.body;
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { key, sha256, problem: 'unreadable (not a gzip-compressed JSON file)' };
+    return { key, sha256, problem: 'unreadable (not gzip-compressed UTF-8)' };
+  }
+  try {
+    return { key, sha256, items: elements(text) };
+  } catch {
+    return { key, sha256, problem: 'not a JSON array of traces' };
   }
 }
 
@@ -136,7 +188,7 @@ export async function queryArchive(options: ArchiveQueryOptions): Promise<Archiv
   const fill = () => {
     while (inFlight.length < limit && next < candidates.length) {
       const key = candidates[next++]!;
-      inFlight.push(readTraceFile(bucket, key, chain.covered.has(key)));
+      inFlight.push(readTraceFile(bucket, key, chain.covered.has(key), options.gunzip ?? gunzipBytes));
     }
   };
   const problems: string[] = [];
@@ -149,15 +201,18 @@ export async function queryArchive(options: ArchiveQueryOptions): Promise<Archiv
     const expected = chain.covered.get(file.key);
     if (file.problem) problems.push(`${file.key}: ${file.problem}`);
     else if (expected && file.sha256 !== expected.hash) problems.push(`${file.key}: hash mismatch`);
-    const matching: Trace[] = [];
-    for (const item of file.traces ?? []) {
+    const matching: ArchivedTrace[] = [];
+    for (const { value, json } of file.items ?? []) {
       progress.traces++;
-      if (!isTrace(item)) {
+      if (!isTrace(value)) {
         notTraces++;
         continue;
       }
-      if (item.time >= from && item.time <= to && matchesTrace(item, options.filters)) matching.push(item);
+      if (value.time >= from && value.time <= to && matchesTrace(value, options.filters))
+        matching.push({ trace: value, json });
     }
+    // Let go of the file before waiting for the reader.
+    file.items = undefined;
     progress.matched += matching.length;
     if (matching.length > 0) await options.onTraces(matching);
     onProgress?.({ phase: 'reading', ...progress, totalFiles: candidates.length });

@@ -107,14 +107,17 @@ table.traces details[open] > .fields { position: relative; z-index: 1; width: ca
 .facts dt { font-size: .75rem; color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .sub-inline { color: var(--muted); }
+.export-note { font-size: .8rem; color: var(--muted); margin: -.4rem 0 .6rem; }
+.export-note p { margin: 0 0 .25rem; }
+.export-note code { display: block; background: #eef2f8; padding: .3rem .5rem; border-radius: 4px; color: var(--fg); }
 .chart { padding: .6rem .75rem .4rem; margin: 0 0 .75rem; }
 .chart figcaption { display: flex; flex-wrap: wrap; gap: .25rem 1rem; justify-content: space-between; font-size: .85rem; color: var(--muted); margin-bottom: .35rem; }
 .chart .sub { margin: 0 0 .35rem; font-size: .8rem; }
 .chart svg { display: block; width: 100%; height: 96px; background: #fafbfd; border-bottom: 1px solid var(--line); }
 .chart rect.hit { fill: transparent; }
-.chart a:hover rect.hit, .chart a:focus rect.hit { fill: #e3ebf8; }
-.chart a:focus { outline: none; }
-.chart a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
+.chart svg a:hover rect.hit, .chart svg a:focus rect.hit { fill: #e3ebf8; }
+.chart svg a:focus { outline: none; }
+.chart svg a:focus-visible rect.hit { stroke: #f0a000; stroke-width: 3px; vector-effect: non-scaling-stroke; }
 .chart rect.normal, .chart .key.normal::before { fill: #5aa872; background: #5aa872; }
 .chart rect.warning, .chart .key.warning::before { fill: #e09a2c; background: #e09a2c; }
 .chart rect.incident, .chart .key.incident::before { fill: #c8453c; background: #c8453c; }

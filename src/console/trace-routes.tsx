@@ -113,9 +113,13 @@ export const traceRoutes = new Hono<ConsoleEnv>()
       request: { ...Object.fromEntries(filterParams(filters, [])), from: query.from, to: query.to },
       response: { rows: page.traces.length, truncated: page.meta_data.marker !== null },
     });
+    // The file says what it holds: its name and a header tell when the cap cut the result.
+    const truncated = page.meta_data.marker !== null;
+    const cut = truncated ? `newest-${MAX_EXPORT_ROWS}-` : '';
     return c.body(csv, 200, {
       'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="traces-${projectId}-${stamp(c.var.deps.clock())}Z.csv"`,
+      'Content-Disposition': `attachment; filename="traces-${projectId}-${cut}${stamp(c.var.deps.clock())}Z.csv"`,
+      'X-CTS-Export': `rows=${page.traces.length}; truncated=${truncated}`,
       'Cache-Control': 'no-store',
     });
   })

@@ -1,9 +1,10 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { ARCHIVE_FILTERS, type TraceFilters } from '../archive/filter';
-import { queryArchive } from '../archive/query';
+import { type ArchivedTrace, queryArchive } from '../archive/query';
 import { parseConfig } from '../config';
 import { csvRows } from '../domain/traces/csv';
 import { toOcsf } from '../domain/traces/ocsf';
-import type { Trace } from '../domain/traces/schema';
 import { BucketError } from '../transfer/bucket';
 import {
   type CommandIo,
@@ -22,6 +23,10 @@ export const ARCHIVE_USAGE =
   '                                              --resource-type, --resource-id, --resource-name, --trace-name,\n' +
   '                                              --trace-rating, --user, --source-ip, --code, --request-id, --trace-id';
 
+const gunzipRaw = promisify(gunzip);
+/** zlib on the thread pool, one callback per file: the main thread keeps parsing meanwhile. */
+const gunzipAsync = async (bytes: Uint8Array) => new Uint8Array(await gunzipRaw(bytes));
+
 /** The filter flags, kebab-case of the API's query parameters. */
 export const FILTER_FLAGS = ARCHIVE_FILTERS.map((name) => name.replaceAll('_', '-'));
 const FORMATS = ['ndjson', 'csv', 'ocsf'] as const;
@@ -36,11 +41,15 @@ export interface RecordSink {
 function formatter(format: Format, context: { region: string; projectId: string }) {
   return {
     start: () => (format === 'csv' ? csvRows([], { header: true }) : ''),
-    lines(traces: Trace[]): string {
-      if (format === 'csv') return csvRows(traces, { header: false });
+    lines(found: ArchivedTrace[]): string {
+      if (format === 'csv')
+        return csvRows(
+          found.map((f) => f.trace),
+          { header: false },
+        );
       let out = '';
-      for (const trace of traces)
-        out += `${JSON.stringify(format === 'ocsf' ? toOcsf(trace, context) : trace)}\n`;
+      for (const { trace, json } of found)
+        out += `${format === 'ocsf' ? JSON.stringify(toOcsf(trace, context)) : (json ?? JSON.stringify(trace))}\n`;
       return out;
     },
   };
@@ -94,7 +103,8 @@ export async function archiveQueryCommand(
       now,
       keys,
       filters,
-      onTraces: (traces) => io.records.write(out.lines(traces)),
+      onTraces: (found) => io.records.write(out.lines(found)),
+      gunzip: gunzipAsync,
       onProgress: io.progress
         ? (p) =>
             io.progress!(

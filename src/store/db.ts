@@ -42,3 +42,28 @@ export function isBusyError(error: unknown): boolean {
   }
   return false;
 }
+
+/** Connection failures of a libSQL server's client (Node's fetch, workerd's, the OS). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * Whether a database error (or one it wraps) says the database server could not be reached:
+ * the request may be retried later; nothing of a write that failed so was committed.
+ */
+export function isUnreachableError(error: unknown): boolean {
+  for (let e = error, depth = 0; e != null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (UNREACHABLE_CODES.has(code) || code.startsWith('UND_ERR_CONNECT') || code === 'UND_ERR_SOCKET')
+      return true;
+    const message = String((e as { message?: unknown }).message ?? '');
+    if (e instanceof TypeError && /^(fetch failed|Network connection lost)/.test(message)) return true;
+  }
+  return false;
+}

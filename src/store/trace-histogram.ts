@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './db';
-import { traces } from './schema/traces';
+import { slotOf, traceCountMarks, traceHourCounts, traces } from './schema/traces';
 import { newestSeqsSql, type TraceFilter } from './trace-search';
+import { runWrite } from './write-queue';
 
 /** One cell of a histogram: traces of one rating in one bucket. */
 export interface HistogramCount {
@@ -63,4 +64,48 @@ export async function countHistogramByRating(
   );
   return db.all<HistogramCount>(sql`select (time - ${from}) / ${step} as bucket, rating, count(*) as n,
       min(time) as oldest from (${sql.join(arms, sql` union all `)}) group by bucket, rating`);
+}
+
+/**
+ * Adds the traces stored since the last call (at most `batch` of them, by `seq`) to the hourly
+ * counts of `traceHourCounts`, in one write: the mark moves only if no one else moved it since
+ * it was read, and the counts are added only if it moved (`changes()` of that update), so two
+ * concurrent calls never count a trace twice. Returns whether the counts are now up to date.
+ */
+export async function refreshHourCounts(db: Db, projectId: string, batch: number): Promise<boolean> {
+  const [state] = await db.all<{ mark: number | null; last: number | null }>(sql`select
+      (select ${traceCountMarks.seq} from ${traceCountMarks} where ${traceCountMarks.projectId} = ${projectId}) as mark,
+      (select max(${traces.seq}) from ${traces}) as last`);
+  const mark = state?.mark ?? 0;
+  const last = state?.last ?? 0;
+  if (mark >= last) return true;
+  const upto = Math.min(last, mark + batch);
+  await runWrite(db, [
+    db.run(
+      sql`insert into ${traceCountMarks} (project_id, seq) values (${projectId}, 0) on conflict do nothing`,
+    ),
+    db.run(sql`update ${traceCountMarks} set seq = ${upto}
+        where ${traceCountMarks.projectId} = ${projectId} and ${traceCountMarks.seq} = ${mark}`),
+    db.run(sql`insert into ${traceHourCounts} (project_id, slot, trace_rating, n)
+        select ${traces.projectId}, ${slotOf(traces.time)}, ${traces.traceRating}, count(*) from ${traces}
+        where ${traces.seq} > ${mark} and ${traces.seq} <= ${upto} and ${traces.projectId} = ${projectId}
+          and changes() = 1
+        group by 1, 2, 3
+        on conflict (project_id, slot, trace_rating) do update set n = n + excluded.n`),
+  ]);
+  return upto >= last;
+}
+
+/** The hourly counts of a project's slots `[first, last]` for these ratings. */
+export function selectHourCounts(
+  db: Db,
+  projectId: string,
+  ratings: readonly string[],
+  first: number,
+  last: number,
+): Promise<Array<{ slot: number; rating: string; n: number }>> {
+  return db.all(sql`select ${traceHourCounts.slot} as slot, ${traceHourCounts.traceRating} as rating,
+      ${traceHourCounts.n} as n from ${traceHourCounts}
+    where ${traceHourCounts.projectId} = ${projectId} and ${traceHourCounts.slot} between ${first} and ${last}
+      and ${traceHourCounts.traceRating} in (select value from json_each(${JSON.stringify(ratings)}))`);
 }

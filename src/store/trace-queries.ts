@@ -29,11 +29,10 @@ const TRACE_ID_AT = INSERT_COLUMNS.findIndex(([key]) => key === 'traceId');
 type InsertRow = Array<string | number | null>;
 
 /**
- * The rows as the JSON argument of the insert. `->>` decodes a `\udc00` escape into bytes that
- * are not UTF-8 (and crash every later read): repaired here whatever the caller validated, in one
- * pass over the text.
+ * The rows as one JSON text. `->>` decodes a `\udc00` escape into bytes that are not UTF-8 (and
+ * crash every later read): repaired here whatever the caller validated, in one pass over the text.
  */
-const rowsJson = (rows: InsertRow[]): string => wellFormedJsonText(JSON.stringify(rows));
+const payloadOf = (rows: InsertRow[]) => wellFormedJsonText(JSON.stringify(rows));
 
 /**
  * Concurrent reports without notifications share one insert (group commit, write-queue.ts). Of
@@ -43,7 +42,7 @@ const rowsJson = (rows: InsertRow[]): string => wellFormedJsonText(JSON.stringif
 function traceInsert(db: Db): MergeKind<InsertRow> {
   return {
     statement: (rows, merged) =>
-      db.run(sql`${INSERT_HEAD}${rowsJson(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`),
+      db.run(sql`${INSERT_HEAD}${payloadOf(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`),
     split(result, parts) {
       const stored = new Set<string>();
       for (const row of (result as { rows: ArrayLike<unknown>[] }).rows) stored.add(`${row[0]}\n${row[1]}`);
@@ -74,7 +73,7 @@ export async function insertTraces(
   const values = rows.map((row) => INSERT_COLUMNS.map(([key]) => (row[key] ?? null) as InsertRow[number]));
   let results: unknown[];
   if (runBefore.length > 0) {
-    const insert = db.run(sql`${INSERT_HEAD}${rowsJson(values)}${INSERT_TAIL}`);
+    const insert = db.run(sql`${INSERT_HEAD}${payloadOf(values)}${INSERT_TAIL}`);
     results = await runWrite(db, [...runBefore, insert]);
   } else {
     let kind = kinds.get(db);

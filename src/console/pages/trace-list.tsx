@@ -7,6 +7,7 @@ import { PostForm } from '../forms';
 import { ErrorBox, Layout } from '../layout';
 import { type TimeChoice, TimeSwitch } from '../time-pref';
 import { filterParams, listHref, type TraceFilters } from '../trace-filters';
+import { ExportNote } from './export-note';
 import { TraceChart } from './trace-chart';
 import { EmptyState } from './trace-empty';
 import { FilterForm } from './trace-filter-form';
@@ -73,12 +74,18 @@ function Results({
             {exportFields.map(([name, value]) => (
               <input type="hidden" name={name} value={value} />
             ))}
-            <button type="submit" title={`All traces of this result, at most ${MAX_EXPORT_ROWS}`}>
+            <button type="submit" title={`All traces of this result, at most the newest ${MAX_EXPORT_ROWS}`}>
               Export CSV
             </button>
           </PostForm>
         </span>
       </div>
+      <ExportNote
+        filters={filters}
+        histogram={result.histogram}
+        projectId={session.principal.projectId}
+        window={result}
+      />
       {result.histogram?.bars.some((bar) => bar.normal + bar.warning + bar.incident > 0) && (
         <TraceChart histogram={result.histogram} filters={filters} time={time} />
       )}

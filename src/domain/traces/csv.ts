@@ -1,7 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Trace } from './schema';
 
-/** Every field of a trace, in the API's order; objects are written as JSON text. */
+/**
+ * Every field of a trace, in the API's order; objects are written as JSON text. The operator's
+ * name and ID also get their own columns (`user.name`, `user.id`), so that a spreadsheet can
+ * sort and filter by them.
+ */
 export const CSV_COLUMNS = [
   'trace_id',
   'trace_name',
@@ -12,6 +16,8 @@ export const CSV_COLUMNS = [
   'resource_id',
   'resource_name',
   'user',
+  'user.name',
+  'user.id',
   'time',
   'record_time',
   'source_ip',
@@ -24,7 +30,7 @@ export const CSV_COLUMNS = [
   'location_info',
   'endpoint',
   'resource_url',
-] as const satisfies ReadonlyArray<keyof Trace>;
+] as const satisfies ReadonlyArray<keyof Trace | 'user.name' | 'user.id'>;
 
 // A spreadsheet treats a cell starting with one of these as a formula (or, for tab and CR, may
 // shift it into one); the full-width forms are read as formulas by some spreadsheets too.
@@ -38,7 +44,8 @@ export function neutralise(value: string): string {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function cell(trace: Trace, column: (typeof CSV_COLUMNS)[number]): string {
-  const value = trace[column];
+  const value =
+    column === 'user.name' ? trace.user?.name : column === 'user.id' ? trace.user?.id : trace[column];
   if (value === null || value === undefined) return '';
   if (column === 'time' || column === 'record_time') return iso(value as number);
   return neutralise(typeof value === 'string' ? value : JSON.stringify(value));

@@ -48,7 +48,11 @@ export const CreateTrackerSchema = z.object({
     .boolean()
     .optional()
     .describe('KMS encryption of trace files is not supported: true is refused (CTS.0220).'),
-  kms_id: z.string().max(128).optional(),
+  kms_id: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9:/._-]*$/, 'must be a KMS key id (letters, digits and : / . _ -)')
+    .optional(),
   obs_info: ObsInfoInputSchema.optional(),
   data_bucket: z
     .object({
@@ -65,7 +69,8 @@ export const UpdateTrackerSchema = CreateTrackerSchema.extend({
 
 export const TRACKER_TYPES = ['system', 'data'] as const;
 
-export const TrackerNameQuerySchema = z.object({
+/** Strict: a misspelled parameter of ListTrackers / DeleteTracker is a 400, never "all trackers". */
+export const TrackerNameQuerySchema = z.strictObject({
   tracker_name: z.string().optional(),
   tracker_type: z.enum(TRACKER_TYPES, { error: 'must be system or data' }).optional(),
 });

@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, type SQLiteColumn, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  index,
+  integer,
+  primaryKey,
+  type SQLiteColumn,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 
 /**
  * Width of a time slot (1 h): the leading key of the slotted indexes, see `traces` below.
@@ -98,3 +106,26 @@ export const traces = sqliteTable(
 
 export type TraceRow = typeof traces.$inferSelect;
 export type NewTraceRow = typeof traces.$inferInsert;
+
+/**
+ * Traces per project, hour slot (`slotOf(time)`) and rating, for the console's histogram of wide
+ * windows: counting a week of traces at query time reads a million index entries. Kept by the
+ * reader, not the write path: `trace_count_marks.seq` says up to which `seq` the counts are taken,
+ * and a histogram first adds the traces stored since (see trace-histogram.ts). Retention deletes
+ * only traces older than the queryable window, so in-window counts stay exact.
+ */
+export const traceHourCounts = sqliteTable(
+  'trace_hour_counts',
+  {
+    projectId: text('project_id').notNull(),
+    slot: integer('slot').notNull(),
+    traceRating: text('trace_rating').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.slot, t.traceRating] })],
+);
+
+export const traceCountMarks = sqliteTable('trace_count_marks', {
+  projectId: text('project_id').primaryKey(),
+  seq: integer('seq').notNull(),
+});

@@ -97,7 +97,7 @@ const GOOD_PATH_VALUE: Record<string, (value: string) => boolean> = {
   topic_name: (value) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/.test(value),
   domain_id: () => false, // any other domain than the key's: 403
   resource_type: (value) => value === 'cts-tracker',
-  resource_id: () => false, // the sample's tracker id names no tracker: every value is a 404 at best
+  resource_id: () => false, // the sample names no tracker: every value is a 404 (or a 400)
 };
 
 /** Values the server must not confuse with a route of its own (`GET /{version}` vs `GET /health`). */

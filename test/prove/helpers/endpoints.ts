@@ -32,10 +32,11 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   'PUT /v3/{project_id}/topics/{topic_name}': ['admin'],
   'DELETE /v3/{project_id}/topics/{topic_name}': ['admin'],
   'GET /v3/{project_id}/topics': ['admin'],
-  // The CTS SDK operations of issue 12 (account-level ones address the project's domain).
+  // The SDK's listings read what traces contain, like ListTraces.
   'GET /v3/{project_id}/operations': ['reader', 'admin'],
   'GET /v3/{project_id}/user-resources': ['reader', 'admin'],
   'GET /v3/{domain_id}/resources': ['reader', 'admin'],
+  // Writes a probe object into the bucket: admin only, like configuring transfer.
   'POST /v3/{domain_id}/checkbucket': ['admin'],
   'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': ['admin'],
   'DELETE /v3/{project_id}/{resource_type}/{resource_id}/tags/delete': ['admin'],
@@ -213,21 +214,21 @@ export const SAMPLES: Record<string, (ctx: SampleContext) => RequestParts> = {
   }),
   'DELETE /v3/{project_id}/topics/{topic_name}': () => ({ params: { topic_name: 'prove-topic' } }),
   'GET /v3/{project_id}/topics': () => ({}),
-  'GET /v3/{project_id}/operations': () => ({ query: { service_type: 'CTS' } }),
+  'GET /v3/{project_id}/operations': () => ({ query: { service_type: 'ECS' } }),
   'GET /v3/{project_id}/user-resources': () => ({}),
-  // In these tests a project's domain id is its project id.
+  // The projects of these suites are their own domain (createProject's default).
   'GET /v3/{domain_id}/resources': (ctx) => ({ params: { domain_id: ctx.projectId } }),
   'POST /v3/{domain_id}/checkbucket': (ctx) => ({
     params: { domain_id: ctx.projectId },
-    body: { buckets: [{ bucket_name: 'prove-bucket' }] },
+    body: { buckets: [{ bucket_name: 'prove-check-bucket' }] },
   }),
   'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': () => ({
-    params: { resource_type: 'cts-tracker', resource_id: '00000000-0000-0000-0000-000000000000' },
-    body: { tags: [{ key: 'env', value: 'prove' }] },
+    params: { resource_type: 'cts-tracker', resource_id: 'prove-tracker-id' },
+    body: { tags: [{ key: 'prove', value: 'tag' }] },
   }),
   'DELETE /v3/{project_id}/{resource_type}/{resource_id}/tags/delete': () => ({
-    params: { resource_type: 'cts-tracker', resource_id: '00000000-0000-0000-0000-000000000000' },
-    body: { tags: [{ key: 'env' }] },
+    params: { resource_type: 'cts-tracker', resource_id: 'prove-tracker-id' },
+    body: { tags: [{ key: 'prove' }] },
   }),
 };
 

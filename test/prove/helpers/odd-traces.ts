@@ -90,9 +90,14 @@ export function oddTraces(now: number): fc.Arbitrary<Array<Record<string, unknow
 /** The JSON value a client means by `value` (what `JSON.stringify` sends); absent → null. */
 const asSent = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
 
-/** The text the API returns for `request`/`response`/`message` (ADR 0004): a string as sent, else its JSON. */
-const asText = (value: unknown): string | null =>
-  value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
+/**
+ * `request`, `response`, `message` as the API returns them (the SDK declares strings, ADR 0004): a
+ * string as sent, any other value as the JSON text of what was sent; absent → null.
+ */
+const asText = (value: unknown): string | null => {
+  const sent = asSent(value);
+  return sent === null && value === undefined ? null : typeof sent === 'string' ? sent : JSON.stringify(sent);
+};
 
 /** What the API must return for a trace sent as `trace` (all 21 fields but `record_time`). */
 export function expectedApiTrace(trace: SentTrace): Record<string, unknown> {
