@@ -83,6 +83,9 @@ describe('console on Workers', () => {
     });
     expect(exported.status, await exported.clone().text()).toBe(200);
     const csv = await exported.text();
-    expect(csv.split('\n')[1]).toMatch(/^w1,createServer,normal,/);
+    // Newest first: the sign-in just now (a `login` trace of service CTS) comes before w1.
+    const lines = csv.split('\n');
+    expect(lines[1]).toMatch(/,login,normal,ConsoleAction,CTS,/);
+    expect(lines.find((line) => line.startsWith('w1,'))).toMatch(/^w1,createServer,normal,/);
   });
 });

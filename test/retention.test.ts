@@ -79,7 +79,9 @@ describe('retention', () => {
     await configureTracker(third, { obs_info: { bucket_name: 'gone-bkt', is_obs_created: true } });
     await report(third, 3, old(third));
     expect((await runRetention(third.deps, { now: third.clock() })).deleted).toBe(0);
-    expect((await third.call('DELETE', `/v3/${third.projectId}/trackers`)).status).toBe(204);
+    expect((await third.call('DELETE', `/v3/${third.projectId}/trackers?tracker_type=system`)).status).toBe(
+      204,
+    );
     expect((await runRetention(third.deps, { now: third.clock() })).deleted).toBe(3);
   });
 

@@ -140,6 +140,7 @@ const commands: Record<string, Command> = {
     // The same key as an AK/SK pair, for the official CTS SDKs and tools (README).
     if (key.accessKey)
       console.log(`access key id: ${key.accessKey.id}\nsecret access key: ${key.accessKey.secret}`);
+    else console.error('No AK/SK pair: set CTS_SECRET (the server secret of ADR 0003) to print one.');
     return 0;
   },
   async 'keys list'(flags) {
