@@ -122,7 +122,10 @@ async function check(page: Page, name: string, width: number) {
 }
 
 describe.each([1280, 390])('every console page at %i px', (width) => {
-  it('has no serious or critical axe-core violation and no horizontal overflow', async () => {
+  // Some 17 pages, each loaded, checked by axe and photographed twice: longer than the default timeout.
+  it('has no serious or critical axe-core violation and no horizontal overflow', {
+    timeout: 180_000,
+  }, async () => {
     const signedOut = await (await browser.newContext({ viewport: { width, height: 844 } })).newPage();
     await signedOut.goto(`${server.url}/console/sign-in`);
     await check(signedOut, 'sign-in', width);

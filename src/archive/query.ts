@@ -60,11 +60,22 @@ export interface ArchiveQueryResult {
 const overlaps = (file: CoveredFile | undefined, from: number, to: number) =>
   file?.oldest === undefined || file.newest === undefined || (file.oldest <= to && file.newest >= from);
 
-const isTrace = (value: unknown): value is Trace =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Trace).time === 'number' &&
-  typeof (value as Trace).trace_id === 'string';
+/**
+ * The shape a record must have to be filtered and printed. Files are outside input, but a full
+ * schema check of every trace would cost as much as parsing it: the fields the query and the
+ * formats rely on are checked; a record without them is counted and leaves the answer unproven.
+ */
+const isTrace = (value: unknown): value is Trace => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const t = value as Record<string, unknown>;
+  return (
+    typeof t.time === 'number' &&
+    typeof t.trace_id === 'string' &&
+    typeof t.trace_name === 'string' &&
+    typeof t.service_type === 'string' &&
+    (t.user === null || t.user === undefined || (typeof t.user === 'object' && !Array.isArray(t.user)))
+  );
+};
 
 interface ReadFile {
   key: string;

@@ -297,7 +297,7 @@ async function writeDigest(
     signer,
   );
   // Upload first, record second: a crash in between rewrites the same keys on the next run. The
-  // signature also goes beside the digest, where a plain download keeps it (ADR 0003).
+  // signature also goes beside the digest, where a plain download keeps it (ADR 0007).
   const bucket = deps.buckets.bucket(plan.bucket);
   await bucket.put(key, signed.body, { contentType: 'application/gzip', metadata: signed.metadata });
   await bucket.put(signatureKey(key), new TextEncoder().encode(signed.signature), {

@@ -162,9 +162,13 @@ export async function verifyCommand(
       io.out(
         `${result.unchained} trace files in the range belong to no digest chain (verification was off, or not digested yet).`,
       );
+    const others = result.findings.filter(
+      (finding) => finding.type !== 'digest' && finding.type !== 'trace file',
+    );
     io.out(
       `${result.digests.valid}/${result.digests.total} digest files valid, ` +
-        `${result.traceFiles.valid}/${result.traceFiles.total} trace files valid`,
+        `${result.traceFiles.valid}/${result.traceFiles.total} trace files valid` +
+        (others.length > 0 ? `, ${others.length} other objects invalid` : ''),
     );
     return result.ok ? 0 : 1;
   } catch (error) {

@@ -52,7 +52,7 @@ export function digestKey(name: DigestName): string {
   return `${folder}/${prefix}CloudTrace-Digest_${name.region}-${name.projectId}_${fileTime(name.endTime)}.json.gz`;
 }
 
-/** The object beside a digest that holds its hex signature (ADR 0003). */
+/** The object beside a digest that holds its hex signature (ADR 0007). */
 export const signatureKey = (digestKey: string) => `${digestKey}.sig`;
 
 /** The file prefix a digest key was named with ('' for none). */

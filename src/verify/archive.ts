@@ -32,7 +32,7 @@ export interface OddEntry {
   reason: string;
 }
 
-/** The object beside a digest that carries its signature (ADR 0003): `<digest key>.sig`. */
+/** The object beside a digest that carries its signature (ADR 0007): `<digest key>.sig`. */
 const SIGNATURE_SUFFIX = '.sig';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -74,7 +74,7 @@ async function parse(body: Uint8Array): Promise<DigestDocument | string> {
   return value as DigestDocument;
 }
 
-/** Where a digest's signature may come from besides the digest itself (ADR 0003). */
+/** Where a digest's signature may come from besides the digest itself (ADR 0007). */
 export interface SignatureSources {
   /** The object metadata (`signature`, `signature-algorithm`); empty in a plain download. */
   metadata: Record<string, string>;
