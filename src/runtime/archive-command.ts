@@ -5,10 +5,10 @@ import { type ArchivedTrace, queryArchive } from '../archive/query';
 import { parseConfig } from '../config';
 import { csvRows } from '../domain/traces/csv';
 import { toOcsf } from '../domain/traces/ocsf';
-import { BucketError } from '../transfer/bucket';
 import {
   type CommandIo,
   type Flags,
+  isUsageFailure,
   openBucket,
   text,
   time,
@@ -123,11 +123,7 @@ export async function archiveQueryCommand(
     return !result.proven && flags['require-proof'] === true ? 1 : 0;
   } catch (error) {
     io.progress?.('', true);
-    if (
-      error instanceof VerifyUsageError ||
-      error instanceof BucketError ||
-      (error instanceof Error && error.name === 'ConfigError')
-    ) {
+    if (isUsageFailure(error)) {
       io.err(error.message);
       return 2;
     }

@@ -174,11 +174,7 @@ export async function verifyCommand(
   } catch (error) {
     io.progress?.('', true);
     // Nothing could be checked (bad flags or settings, bucket unreachable): not a verdict.
-    if (
-      error instanceof VerifyUsageError ||
-      error instanceof BucketError ||
-      (error instanceof Error && error.name === 'ConfigError')
-    ) {
+    if (isUsageFailure(error)) {
       io.err(error.message);
       return 2;
     }
@@ -203,4 +199,13 @@ export function stderrProgress(label = 'verify', quietMs = 0): CommandIo['progre
     last = now;
     process.stderr.write(tty ? `\r\x1b[K${label}: ${line}` : `${label}: ${line}\n`);
   };
+}
+
+/** A failure that checked nothing (bad flags or settings, bucket unreachable): exit 2, not a verdict. */
+export function isUsageFailure(error: unknown): error is Error {
+  return (
+    error instanceof VerifyUsageError ||
+    error instanceof BucketError ||
+    (error instanceof Error && error.name === 'ConfigError')
+  );
 }

@@ -32,7 +32,8 @@ export async function repairStoredText(db: Db): Promise<number> {
   const through = last?.seq ?? 0;
   let repaired = 0;
   for (let from = done?.doneThrough ?? 0; from < through; from += CHUNK) {
-    repaired += await repairRange(db, from, Math.min(from + CHUNK, through));
+    const rows = await repairRange(db, from, Math.min(from + CHUNK, through));
+    repaired += rows;
   }
   await db
     .insert(maintenance)
