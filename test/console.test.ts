@@ -65,6 +65,35 @@ describe('console sign-in', () => {
     expect(https.headers.get('set-cookie')).toContain('Secure');
   });
 
+  it('believes X-Forwarded-Proto only from a trusted proxy when it marks the cookie Secure', async () => {
+    const signInOver = (app: typeof env.app, key: string) =>
+      app.request('http://cts.example/console/sign-in', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Origin: 'http://cts.example',
+          'X-Forwarded-Proto': 'https',
+        },
+        body: new URLSearchParams({ key }),
+      });
+    // Any client can send the header: from an untrusted peer it changes nothing.
+    const spoofed = await signInOver(env.app, env.keys.reader);
+    expect(spoofed.status).toBe(303);
+    expect(spoofed.headers.get('set-cookie')).not.toContain('Secure');
+    // From a proxy inside CTS_TRUSTED_PROXIES it says the browser talks https.
+    const behindProxy = await makeTestEnv({
+      config: { CTS_TRUSTED_PROXIES: '10.0.0.0/8' },
+      deps: { peerAddress: () => '10.1.2.3' },
+    });
+    try {
+      const proxied = await signInOver(behindProxy.app, behindProxy.keys.reader);
+      expect(proxied.status).toBe(303);
+      expect(proxied.headers.get('set-cookie')).toContain('Secure');
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   it('stores only a hash of the session id', async () => {
     const client = await signIn(env, env.keys.reader);
     const id = client.cookie.split('=')[1]!;

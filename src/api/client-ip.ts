@@ -95,3 +95,17 @@ export function clientIpOf(c: Context): string | null {
   const peer = deps.peerAddress?.(c.req.raw, c.env);
   return resolveClientIp(peer, (name) => c.req.header(name), deps.config.CTS_TRUSTED_PROXIES);
 }
+
+/**
+ * Whether the browser talks https to us: the request's own URL (Workers, a TLS listener), or
+ * `X-Forwarded-Proto: https` set by a trusted proxy — never the header alone, which any client
+ * can send (it decides the `Secure` flag of the console's cookies).
+ */
+export function isHttpsRequest(c: Context): boolean {
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  if (c.req.header('x-forwarded-proto') !== 'https') return false;
+  const deps = c.get('deps');
+  const trusted = deps.config.CTS_TRUSTED_PROXIES;
+  const peer = normalizeIp(deps.peerAddress?.(c.req.raw, c.env));
+  return peer !== null && trusted.length > 0 && isTrusted(peer, rangesOf(trusted));
+}

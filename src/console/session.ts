@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { isHttpsRequest } from '../api/client-ip';
 import { type AppEnv, actorOf } from '../api/http';
 import type { ConsoleSession, StartedSession } from '../domain/projects/sessions';
 import { resolveSession } from '../domain/projects/sessions';
@@ -14,23 +15,18 @@ export type ConsoleContext = Context<ConsoleEnv>;
 export const SESSION_COOKIE = 'cts_session';
 const COOKIE_PATH = '/console';
 
-/** True when the browser talks https to us (directly, or through a proxy that says so). */
-function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
-}
-
 export function setSessionCookie(c: Context, session: StartedSession): void {
   setCookie(c, SESSION_COOKIE, session.sessionId, {
     path: COOKIE_PATH,
     httpOnly: true,
     sameSite: 'Strict',
-    secure: isHttps(c),
+    secure: isHttpsRequest(c),
     expires: new Date(session.expiresAt),
   });
 }
 
 export function clearSessionCookie(c: Context): void {
-  deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, secure: isHttps(c) });
+  deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, secure: isHttpsRequest(c) });
 }
 
 export function sessionIdOf(c: Context): string | undefined {

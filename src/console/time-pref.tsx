@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { isHttpsRequest } from '../api/client-ip';
 import { safeNext } from './auth-routes';
 import { type TimeDisplay, timeDisplay, UTC } from './format';
 import type { ConsoleContext, ConsoleEnv } from './session';
@@ -30,7 +31,7 @@ export const timeRoutes = new Hono<ConsoleEnv>().get('/time', (c) => {
     path: '/console',
     httpOnly: true,
     sameSite: 'Strict',
-    secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
+    secure: isHttpsRequest(c),
   });
   return c.redirect(safeNext(c.req.query('back')) ?? '/console/traces', 303);
 });
