@@ -1,3 +1,4 @@
+import { raw } from 'hono/html';
 import type { Trace } from '../../domain/traces/schema';
 import type { TimeDisplay } from '../format';
 import { listHref, type TraceFilters } from '../trace-filters';
@@ -107,6 +108,28 @@ function Pivot({
   );
 }
 
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+
+/**
+ * A row's expanded fields as one escaped string, the same HTML `<Value>` writes. As JSX nodes,
+ * 16 fields × 200 rows were about half of the Trace List's render time (`npm run bench console`).
+ */
+function fieldList(fields: Array<[string, string | null | undefined]>) {
+  let html = '<dl class="fields">';
+  for (const [name, value] of fields) {
+    const shown = present(value) ? `<bdi>${escapeHtml(value)}</bdi>` : '<span class="none">—</span>';
+    html += `<div><dt>${escapeHtml(name)}</dt><dd>${shown}</dd></div>`;
+  }
+  return raw(`${html}</dl>`);
+}
+
 function TraceRow({
   trace,
   filters,
@@ -148,16 +171,7 @@ function TraceRow({
           <summary>
             <bdi>{trace.trace_name}</bdi>
           </summary>
-          <dl class="fields">
-            {fields.map(([name, value]) => (
-              <div>
-                <dt>{name}</dt>
-                <dd>
-                  <Value value={value} />
-                </dd>
-              </div>
-            ))}
-          </dl>
+          {fieldList(fields)}
         </details>
       </td>
       <td class="c-rtype">
