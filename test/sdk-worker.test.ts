@@ -74,7 +74,7 @@ describe('the official CTS SDK against the Worker in workerd (AK/SK)', () => {
     await exerciseEveryOperation({
       client: client(sdk.ak, sdk.sk),
       foreignClient: client(other.ak, other.sk),
-      badSecretClient: client(sdk.ak, `${sdk.sk.slice(0, -1)}0`),
+      badSecretClient: client(sdk.ak, `${sdk.sk.slice(0, -1)}${sdk.sk.endsWith('0') ? '1' : '0'}`),
       temporaryClient: client(sdk.ak, sdk.sk, 'temporary-session-token'),
       projectId: sdk.projectId,
       domainId: sdk.projectId,
