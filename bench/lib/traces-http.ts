@@ -40,8 +40,8 @@ async function batch(projectId: string, key: string, count: number, clients: num
         const n = Math.min(1000, count - sent);
         sent += n;
         const res = await post(`/v3/${projectId}/traces`, key, JSON.stringify({ traces: stream.take(n) }));
-        // Awaited first, then added: `recorded += (await …)` would read `recorded` before the
-        // await and overwrite what concurrent clients added meanwhile.
+        // Awaited first, then added: adding the awaited value in one expression would read
+        // `recorded` before the await and overwrite what concurrent clients added meanwhile.
         const body = (await res.json()) as { recorded: number };
         recorded += body.recorded;
       }
