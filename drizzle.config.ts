@@ -8,6 +8,7 @@ export default defineConfig({
     './src/store/schema/trackers.ts',
     './src/store/schema/notifications.ts',
     './src/store/schema/maintenance.ts',
+    './src/store/schema/shards.ts',
   ],
   out: './drizzle',
   dbCredentials: { url: process.env.CTS_DATABASE_URL ?? 'file:./data/cts.db' },

@@ -14,6 +14,7 @@
  *
  *   npm run bench console            BENCH_ITERATIONS=500 BENCH_TRACES=300000 npm run bench console
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { parseTraceFilters } from '../src/console/trace-filters';
 import type { Deps } from '../src/domain/deps';
 import { createApiKey, createProject } from '../src/domain/projects/projects';
 import { startSession } from '../src/domain/projects/sessions';
+import { databaseDeps } from '../src/domain/shards/router';
 import { queryTraces } from '../src/domain/traces/query';
 import { recordTraces } from '../src/domain/traces/record';
 import { createFsBucketStore } from '../src/runtime/fs-bucket';
@@ -52,7 +54,7 @@ try {
   await migrateDb(db);
   const silent = { info() {}, warn() {}, error() {} };
   const deps: Deps = {
-    db,
+    ...databaseDeps(db),
     config,
     buckets: createFsBucketStore(join(dir, 'buckets')),
     clock: Date.now,
@@ -163,7 +165,7 @@ try {
   const db = await openNodeDb(config);
   await migrateDb(db);
   const deps: Deps = {
-    db,
+    ...databaseDeps(db),
     config,
     buckets: createFsBucketStore(join(bigDir, 'buckets')),
     clock: Date.now,

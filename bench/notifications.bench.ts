@@ -8,6 +8,7 @@
  *
  *   npm run bench notifications            BENCH_BATCHES=40 npm run bench notifications
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { compileRules } from '../src/domain/notifications/rules';
 import type { CreateNotificationInput } from '../src/domain/notifications/schema';
 import { CreateNotificationSchema } from '../src/domain/notifications/schema';
 import { createProject } from '../src/domain/projects/projects';
+import { databaseDeps } from '../src/domain/shards/router';
 import { recordTraces, toTraceRow } from '../src/domain/traces/record';
 import { migrateDb, openNodeDb } from '../src/runtime/node-db';
 import type { Db } from '../src/store/db';
@@ -97,7 +99,7 @@ async function setup(
   const dir = mkdtempSync(join(tmpdir(), 'cts-bench-ken-'));
   dirs.push(dir);
   const db = await openDb(dir);
-  const project = await createProject({ db, clock: Date.now });
+  const project = await createProject({ ...databaseDeps(db), clock: Date.now });
   const now = Date.now();
   for (const [i, input] of rules.entries()) {
     const operations = (input.operations ?? []).map((op) => ({

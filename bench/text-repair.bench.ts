@@ -9,11 +9,13 @@
  *
  *   npm run bench text-repair            BENCH_ROWS=500000 npm run bench text-repair
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config';
 import { createProject } from '../src/domain/projects/projects';
+import { databaseDeps } from '../src/domain/shards/router';
 import { wellFormedJsonText } from '../src/domain/text';
 import { toTraceRow } from '../src/domain/traces/record';
 import { migrateDb, openNodeDb } from '../src/runtime/node-db';
@@ -30,7 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cts-bench-text-'));
 try {
   const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }));
   await migrateDb(db);
-  const project = await createProject({ db, clock: Date.now });
+  const project = await createProject({ ...databaseDeps(db), clock: Date.now });
   const stream = traceStream(13, Date.now() - 86_400_000, 400);
 
   // Write path: the payload as built (stringify) vs the payload as built and guarded.

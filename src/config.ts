@@ -53,6 +53,8 @@ export const ConfigSchema = z.object({
   CTS_S3_SECRET_ACCESS_KEY: z.string().optional(),
   CTS_S3_FORCE_PATH_STYLE: bool.default(true),
   CTS_JOBS_INTERVAL_SECONDS: int(1, 86400).default(60),
+  /** Databases (the control one and the shards) whose jobs one run covers; the rest go next run. */
+  CTS_JOBS_SHARDS_PER_RUN: int(1, 1000).default(16),
   CTS_TRANSFER_MAX_TRACES_PER_FILE: int(1, 1_000_000).default(10_000),
   CTS_TRANSFER_MAX_TRACES_PER_RUN: int(1, 10_000_000).default(50_000),
   CTS_RETENTION_MAX_DELETES_PER_RUN: int(1, 10_000_000).default(100_000),

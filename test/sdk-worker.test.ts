@@ -5,6 +5,7 @@ import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config';
 import { createApiKey, createProject } from '../src/domain/projects/projects';
+import { databaseDeps } from '../src/domain/shards/router';
 import { createS3BucketStore, s3OptionsFromConfig } from '../src/transfer/s3-bucket';
 import { openTestDb } from './helpers/app';
 import { ctsClient } from './helpers/cts-sdk';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   await runCli(['migrate'], { CTS_DATABASE_URL: sqld.url });
   // Keys made where the Worker reads them, with the secret the Worker derives SKs from.
   const db = await openTestDb(sqld.url);
-  const deps = { db, clock: Date.now, config: parseConfig({ CTS_SECRET: SECRET }) };
+  const deps = { ...databaseDeps(db), clock: Date.now, config: parseConfig({ CTS_SECRET: SECRET }) };
   for (const name of ['sdk', 'other']) {
     const project = await createProject(deps, { name });
     const key = await createApiKey(deps, { projectId: project.id, role: 'admin' });

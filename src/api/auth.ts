@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { sha256Hex, toHex } from '../domain/crypto';
+import { depsOfProject } from '../domain/deps';
 import { CtsError } from '../domain/errors';
 import { secretAccessKeyOf } from '../domain/projects/access-keys';
 import { authenticate, type Principal, principalOfAccessKey } from '../domain/projects/projects';
@@ -113,6 +114,8 @@ function requireRoleIn(scope: 'project_id' | 'domain_id', roles: Role[]): Middle
     const principal = await principalOf(c);
     // Set before the role check: a refused management call is recorded under its key (audit-refusals.ts).
     c.set('principal', principal);
+    // From here on the request works in the database of the key's project (its shard).
+    c.set('deps', await depsOfProject(c.get('deps'), principal.projectId));
     const owner = scope === 'project_id' ? principal.projectId : principal.domainId;
     if (owner !== c.req.param(scope) || !roles.includes(principal.role)) throw forbidden();
     await next();

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { isHttpsRequest } from '../api/client-ip';
 import { type AppEnv, actorOf } from '../api/http';
+import { depsOfProject } from '../domain/deps';
 import type { ConsoleSession, StartedSession } from '../domain/projects/sessions';
 import { resolveSession } from '../domain/projects/sessions';
 import type { Actor } from '../domain/traces/audit';
@@ -54,6 +55,7 @@ export function requireSession(
     }
     c.set('session', session);
     c.set('principal', session.principal);
+    c.set('deps', await depsOfProject(c.get('deps'), session.principal.projectId));
     await next();
   };
 }

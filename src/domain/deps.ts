@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Db } from '../store/db';
 import type { BucketStore } from '../transfer/bucket';
+import type { ShardRouter } from './shards/router';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -10,7 +11,15 @@ export interface Logger {
 
 /** Everything the app and the jobs need from the outside world, built by a runtime entry. */
 export interface Deps {
+  /**
+   * The database of the project at hand: its shard once a request or a job is about one project
+   * (`depsOfProject`), the control database before that. With no shard registered, the only one.
+   */
   db: Db;
+  /** Projects, API keys, console sessions, digest signing keys, shards and placements. */
+  control: Db;
+  /** Which database holds each project's data (docs/adr/0005-scaling-past-one-database.md). */
+  shards: ShardRouter;
   config: Config;
   buckets: BucketStore;
   /** Current time, epoch ms. Injected so tests and `cts jobs run --now` can move it. */
@@ -26,6 +35,15 @@ export interface Deps {
   peerAddress?: (request: Request, env: unknown) => string | undefined;
   /** Outgoing HTTP (notification webhooks); the runtime's global `fetch` when absent. */
   fetch?: typeof fetch;
+}
+
+/** `deps` for work on one project: `db` is the database its data lives in. */
+export async function depsOfProject<D extends Pick<Deps, 'db' | 'shards'>>(
+  deps: D,
+  projectId: string,
+): Promise<D> {
+  const db = await deps.shards.dbOf(projectId);
+  return db === deps.db ? deps : { ...deps, db };
 }
 
 export const consoleLogger: Logger = {

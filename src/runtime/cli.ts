@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config';
+import type { Deps } from '../domain/deps';
 import { publicSigningKeys, rotateSigningKey } from '../domain/digests/signing-keys';
 import {
   createApiKey,
@@ -9,20 +10,29 @@ import {
   ROLES,
   revokeApiKey,
 } from '../domain/projects/projects';
+import { addShard, listShards, reachable } from '../domain/shards/shards';
 import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
 import { ARCHIVE_USAGE, archiveQueryCommand, FILTER_FLAGS } from './archive-command';
 import { recordCliAudit } from './cli-audit';
-import { buildNodeDeps } from './node';
+import { buildNodeDeps, migrateShards } from './node';
+import { migrateDb, nodeShardConnector } from './node-db';
 import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
 
 const USAGE = `Usage: cts <command> [options]
 
 Commands:
   serve                                       start the server (same as npm start)
-  migrate                                     apply database migrations to CTS_DATABASE_URL
-  projects create [--id HEX32] [--name NAME]  create a project (with its system tracker)
+  migrate                                     apply database migrations to CTS_DATABASE_URL and to
+                                              every registered shard
+  projects create [--id HEX32] [--name NAME] [--shard ID]
+                                              create a project (with its system tracker), on the
+                                              given shard or the one with the fewest projects
   projects list
+  shards add --url URL [--id ID] [--token-env NAME]
+                                              register a libSQL database for projects (migrated
+                                              first); its auth token is read from $NAME
+  shards list                                 the databases holding projects, and their state
   keys create --project ID --role reporter|reader|admin [--name NAME]
   keys list --project ID
   keys revoke --project ID --key KEY_ID
@@ -41,6 +51,11 @@ async function deps() {
   return buildNodeDeps(parseConfig(process.env));
 }
 
+function closeDeps(d: Deps): void {
+  d.shards.close();
+  d.control.$client.close();
+}
+
 function need(flags: Record<string, unknown>, name: string): string {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
@@ -51,10 +66,24 @@ class UsageError extends Error {}
 
 /** Every flag any command takes; all take a value except `--help`. */
 const OPTIONS = Object.fromEntries([
-  ...['id', 'name', 'project', 'role', 'key', 'now', 'tracker', 'bucket', 'dir', 'from', 'to'].map(
+  ...[
+    'id',
+    'name',
+    'project',
+    'role',
+    'key',
+    'now',
+    'tracker',
+    'bucket',
+    'dir',
+    'from',
+    'to',
+    'shard',
+    'url',
+  ].map((n) => [n, { type: 'string' }] as const),
+  ...['region', 'public-key', 'format', 'token-env', ...FILTER_FLAGS].map(
     (n) => [n, { type: 'string' }] as const,
   ),
-  ...['region', 'public-key', 'format', ...FILTER_FLAGS].map((n) => [n, { type: 'string' }] as const),
   ['require-proof', { type: 'boolean' }] as const,
   ['help', { type: 'boolean' }] as const,
   ['progress', { type: 'boolean' }] as const,
@@ -98,24 +127,79 @@ const commands: Record<string, Command> = {
     return -1; // keeps running
   },
   async migrate() {
-    const d = await deps(); // buildNodeDeps applies the migrations
-    console.log('Migrations applied.');
-    d.db.$client.close();
-    return 0;
+    const d = await deps(); // buildNodeDeps applies the control database's migrations
+    try {
+      console.log('Migrations applied.');
+      const shards = await migrateShards(d);
+      for (const shard of shards)
+        console.log(`shard ${shard.id}: ${shard.error ? `NOT MIGRATED: ${shard.error}` : 'migrations applied.'}`);
+      return shards.some((shard) => shard.error) ? 1 : 0;
+    } finally {
+      closeDeps(d);
+    }
   },
   async 'projects create'(flags) {
     const d = await deps();
-    const project = await createProject(d, {
-      id: flags.id as string | undefined,
-      name: flags.name as string | undefined,
-    });
-    console.log(JSON.stringify(project, null, 2));
-    return 0;
+    try {
+      const project = await createProject(d, {
+        id: flags.id as string | undefined,
+        name: flags.name as string | undefined,
+        shard: flags.shard as string | undefined,
+      });
+      console.log(JSON.stringify({ ...project, shard: await d.shards.shardOf(project.id) }, null, 2));
+      return 0;
+    } finally {
+      closeDeps(d);
+    }
   },
   async 'projects list'() {
     const d = await deps();
-    for (const p of await listProjects(d)) console.log(`${p.id}  ${p.name}`);
-    return 0;
+    try {
+      for (const p of await listProjects(d))
+        console.log(`${p.id}  ${(await d.shards.shardOf(p.id)).padEnd(12)}  ${p.name}`);
+      return 0;
+    } finally {
+      closeDeps(d);
+    }
+  },
+  async 'shards add'(flags) {
+    const d = await deps();
+    try {
+      const shard = await addShard(
+        d,
+        {
+          id: flags.id as string | undefined,
+          url: need(flags, 'url'),
+          tokenEnv: flags['token-env'] as string | undefined,
+        },
+        async (ref) => {
+          const db = await nodeShardConnector(d.config)(ref);
+          try {
+            await migrateDb(db);
+          } finally {
+            db.$client.close();
+          }
+        },
+      );
+      console.log(`Registered shard ${shard.id} (${shard.url}); new projects may be placed on it.`);
+      return 0;
+    } finally {
+      closeDeps(d);
+    }
+  },
+  async 'shards list'() {
+    const d = await deps();
+    try {
+      for (const shard of await listShards(d)) {
+        const up = await reachable(await d.shards.dbOfShard(shard.id)).catch(() => false);
+        console.log(
+          `${shard.id.padEnd(12)}  ${String(shard.projects).padStart(6)} projects  ${up ? 'up  ' : 'DOWN'}  ${shard.url}`,
+        );
+      }
+      return 0;
+    } finally {
+      closeDeps(d);
+    }
   },
   async 'keys create'(flags) {
     const role = need(flags, 'role');
@@ -175,7 +259,7 @@ const commands: Record<string, Command> = {
       console.log(JSON.stringify(summary, null, 2));
       return summary.ok ? 0 : 1;
     } finally {
-      d.db.$client.close();
+      closeDeps(d);
     }
   },
   async 'keys revoke'(flags) {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Config } from '../config';
+import type { ConnectShard } from '../domain/shards/router';
 import { createDb, type Db, embeddedPragmas } from '../store/db';
 import { repairStoredText } from '../store/text-repair';
 import { coalesceWrites } from '../store/write-queue';
@@ -46,4 +47,21 @@ export async function openNodeDb(
 export async function migrateDb(db: Db): Promise<number> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   return repairStoredText(db);
+}
+
+/**
+ * Opens registered shards from Node like the control database (embedded `file:` shards get the
+ * same pragmas and group commit); a shard's auth token is read from the environment variable it
+ * names, never from the database.
+ */
+export function nodeShardConnector(
+  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'>,
+  env: Record<string, string | undefined> = process.env,
+): ConnectShard {
+  return (shard) =>
+    openNodeDb({
+      ...config,
+      CTS_DATABASE_URL: shard.url,
+      CTS_DATABASE_AUTH_TOKEN: shard.tokenEnv ? env[shard.tokenEnv] : undefined,
+    });
 }

@@ -6,16 +6,21 @@ import { createApp } from '../app';
 import { type Config, parseConfig } from '../config';
 import { consoleLogger, type Deps } from '../domain/deps';
 import { bootstrap } from '../domain/projects/bootstrap';
+import { databaseDeps } from '../domain/shards/router';
 import { startNotificationLoop } from '../jobs/notifications';
 import type { BucketStore } from '../transfer/bucket';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 import { createFsBucketStore, sweepStaleTemporaryFiles } from './fs-bucket';
-import { migrateDb, openNodeDb } from './node-db';
+import { migrateDb, nodeShardConnector, openNodeDb } from './node-db';
 import { nodeServerSecret } from './node-secret';
 import { startJobScheduler } from './scheduler';
 
 /** The Node dependencies for a configuration: embedded or remote libSQL, S3 or folder buckets. */
-export async function buildNodeDeps(settings: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+export async function buildNodeDeps(
+  settings: Config,
+  overrides: Partial<Deps> = {},
+  env: Record<string, string | undefined> = process.env,
+): Promise<Deps> {
   const db = overrides.db ?? (await openNodeDb(settings));
   const repaired = await migrateDb(db);
   const logger = overrides.logger ?? consoleLogger;
@@ -23,7 +28,7 @@ export async function buildNodeDeps(settings: Config, overrides: Partial<Deps> =
     logger.warn('repaired stored traces holding invalid UTF-8 (U+FFFD now)', { rows: repaired });
   const config = { ...settings, CTS_SECRET: nodeServerSecret(settings) };
   return {
-    db,
+    ...databaseDeps(db, nodeShardConnector(settings, env)),
     config,
     buckets: overrides.buckets ?? nodeBucketStore(config),
     clock: overrides.clock ?? Date.now,
@@ -130,6 +135,27 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Applies the migrations to every registered shard (the control database's are applied by
+ * `buildNodeDeps`). A shard that cannot be reached is reported and skipped: its projects answer
+ * 503 until it is back, the others are served (`cts migrate` migrates it then).
+ */
+export async function migrateShards(deps: Deps): Promise<Array<{ id: string; error?: string }>> {
+  const results: Array<{ id: string; error?: string }> = [];
+  for (const { id, db } of (await deps.shards.databases()).slice(1)) {
+    try {
+      const repaired = await migrateDb(db);
+      if (repaired > 0)
+        deps.logger.warn('repaired stored traces holding invalid UTF-8', { shard: id, rows: repaired });
+      results.push({ id });
+    } catch (error) {
+      deps.logger.error('shard not migrated', { shard: id, error: String(error) });
+      results.push({ id, error: String(error) });
+    }
+  }
+  return results;
+}
+
 /** Starts the single-process server: migrations, bootstrap, HTTP (Node's, or `listen`'s). */
 export async function startNodeServer(
   env: Record<string, string | undefined>,
@@ -137,7 +163,8 @@ export async function startNodeServer(
   listen: Listen = listenWithNode,
 ): Promise<RunningServer> {
   const config = parseConfig(env);
-  const deps = await buildNodeDeps(config, overrides);
+  const deps = await buildNodeDeps(config, overrides, env);
+  await migrateShards(deps);
   if (!config.CTS_S3_ENDPOINT)
     await sweepStaleTemporaryFiles(resolve(config.CTS_DATA_DIR, 'buckets'), Date.now());
   const boot = await bootstrap(deps, {
@@ -145,7 +172,10 @@ export async function startNodeServer(
     adminToken: config.CTS_ADMIN_TOKEN,
   });
   const app = createApp(deps);
-  const notificationLoop = startNotificationLoop(deps);
+  // One delivery loop per database: each drains its own outbox (the jobs cover shards added later).
+  const notificationLoops = (await deps.shards.databases()).map(({ db }) =>
+    startNotificationLoop({ ...deps, db }),
+  );
   const jobs = startJobScheduler(deps, config.CTS_JOBS_INTERVAL_SECONDS * 1000);
   // The runtime's own second argument (Node's incoming message, ...) stays available to Hono helpers.
   const server = await listen((request, env) => app.fetch(request, env), {
@@ -170,8 +200,9 @@ export async function startNodeServer(
     deps,
     close: async () => {
       const closed = server.close();
-      await notificationLoop.stop();
+      await Promise.all(notificationLoops.map((loop) => loop.stop()));
       await jobs.stop();
+      deps.shards.close();
       deps.db.$client.close();
       await closed;
     },

@@ -9,6 +9,7 @@ import { type Config, ConfigError, type ConfigIssue, configError, parseConfig } 
 import { consoleLogger, type Deps } from '../domain/deps';
 import { bootstrap } from '../domain/projects/bootstrap';
 import { listProjects } from '../domain/projects/projects';
+import { type ConnectShard, databaseDeps, UnknownShardError } from '../domain/shards/router';
 import { runScheduledJobs } from '../jobs';
 import { createDb } from '../store/db';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
@@ -53,7 +54,7 @@ async function startIsolate(env: Bindings): Promise<Isolate> {
   const config = parseWorkerConfig(env);
   const client = createClient({ url: config.CTS_DATABASE_URL!, authToken: config.CTS_DATABASE_AUTH_TOKEN });
   const deps: Deps = {
-    db: createDb(client),
+    ...databaseDeps(createDb(client), workerShardConnector(env)),
     config,
     buckets: createS3BucketStore(s3OptionsFromConfig(config)),
     clock: Date.now,
@@ -65,6 +66,21 @@ async function startIsolate(env: Bindings): Promise<Isolate> {
   };
   await bootstrapWorker(deps, config);
   return { deps, app: createApp(deps) };
+}
+
+/**
+ * Opens a registered shard over HTTP with the auth token of the binding it names (a secret).
+ * A Worker has no disk: a `file:` shard (fine for `npm start`) cannot be opened here.
+ */
+function workerShardConnector(env: Bindings): ConnectShard {
+  return async (shard) => {
+    if (shard.url.startsWith('file:'))
+      throw new UnknownShardError(`Shard ${shard.id} is a file: database, which a Worker cannot open.`);
+    const token = shard.tokenEnv ? (env as Record<string, unknown>)[shard.tokenEnv] : undefined;
+    return createDb(
+      createClient({ url: shard.url, authToken: typeof token === 'string' ? token : undefined }),
+    );
+  };
 }
 
 /**

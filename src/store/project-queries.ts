@@ -5,20 +5,9 @@ import { apiKeys, projects, trackers } from './schema';
 type ProjectRow = typeof projects.$inferSelect;
 type ApiKeyInsert = typeof apiKeys.$inferInsert;
 
-/** Inserts a project and its first tracker; false when the id is taken. */
-export async function insertProject(
-  db: Db,
-  project: ProjectRow,
-  tracker: typeof trackers.$inferInsert,
-): Promise<boolean> {
-  const inserted = await db
-    .insert(projects)
-    .values(project)
-    .onConflictDoNothing()
-    .returning({ id: projects.id });
-  if (inserted.length === 0) return false;
+/** Inserts a project's first tracker (in the project's shard); nothing when it exists. */
+export async function insertFirstTracker(db: Db, tracker: typeof trackers.$inferInsert): Promise<void> {
   await db.insert(trackers).values(tracker).onConflictDoNothing();
-  return true;
 }
 
 export async function findProject(db: Db, id: string): Promise<ProjectRow | undefined> {

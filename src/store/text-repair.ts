@@ -1,7 +1,7 @@
-import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { wellFormedJsonText } from '../domain/text';
 import type { Db } from './db';
-import { maintenance } from './schema/maintenance';
+import { readMaintenanceMark, writeMaintenanceMark } from './maintenance-queries';
 import { traces } from './schema/traces';
 
 const TASK = 'traces-utf8';
@@ -27,18 +27,15 @@ const TEXT_COLUMNS = Object.values(getTableColumns(traces))
  * Returns how many rows were rewritten.
  */
 export async function repairStoredText(db: Db): Promise<number> {
-  const [done] = await db.select().from(maintenance).where(eq(maintenance.task, TASK));
+  const done = await readMaintenanceMark(db, TASK);
   const [last] = await db.select({ seq: sql<number | null>`max(${traces.seq})` }).from(traces);
   const through = last?.seq ?? 0;
   let repaired = 0;
-  for (let from = done?.doneThrough ?? 0; from < through; from += CHUNK) {
+  for (let from = done ?? 0; from < through; from += CHUNK) {
     const rows = await repairRange(db, from, Math.min(from + CHUNK, through));
     repaired += rows;
   }
-  await db
-    .insert(maintenance)
-    .values({ task: TASK, doneThrough: through })
-    .onConflictDoUpdate({ target: maintenance.task, set: { doneThrough: through } });
+  await writeMaintenanceMark(db, TASK, through);
   return repaired;
 }
 

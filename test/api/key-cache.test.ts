@@ -4,12 +4,14 @@
  * stops working here within that bound, one revoked through this process at once, and tokens that
  * failed are never cached.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_TTL_MS } from '../../src/domain/projects/key-cache';
 import { createApiKey, revokeApiKey } from '../../src/domain/projects/projects';
+import { databaseDeps } from '../../src/domain/shards/router';
 import type { Db } from '../../src/store/db';
 import { makeTestEnv, openTestDb, type TestEnv } from '../helpers/app';
 import { useBackends } from '../helpers/backends';
@@ -38,7 +40,7 @@ describe.each(backends)('the API key cache ($name)', (backend) => {
   it('stops accepting a key revoked by another process within KEY_TTL_MS', async () => {
     const key = await createApiKey(env.deps, { projectId: env.projectId, role: 'reader' });
     expect((await read(key.token)).status).toBe(200);
-    const other = { db: elsewhere, clock: env.clock };
+    const other = { ...databaseDeps(elsewhere), clock: env.clock };
     expect(await revokeApiKey(other, env.projectId, key.id)).toBe(true);
     env.clock.advance(KEY_TTL_MS);
     expect((await read(key.token)).status).toBe(401);
@@ -56,7 +58,7 @@ describe.each(backends)('the API key cache ($name)', (backend) => {
     const token = `cts_${'a1'.repeat(32)}`;
     expect((await read(token)).status).toBe(401);
     await createApiKey(
-      { db: elsewhere, clock: env.clock },
+      { ...databaseDeps(elsewhere), clock: env.clock },
       { projectId: env.projectId, role: 'reader', token },
     );
     expect((await read(token)).status).toBe(200);

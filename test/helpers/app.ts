@@ -6,8 +6,9 @@ import { createApp } from '../../src/app';
 import { type Config, parseConfig } from '../../src/config';
 import type { Deps, Logger } from '../../src/domain/deps';
 import { createApiKey, createProject } from '../../src/domain/projects/projects';
+import { databaseDeps } from '../../src/domain/shards/router';
 import { createFsBucketStore } from '../../src/runtime/fs-bucket';
-import { migrateDb } from '../../src/runtime/node-db';
+import { migrateDb, nodeShardConnector } from '../../src/runtime/node-db';
 import { createDb, type Db } from '../../src/store/db';
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
@@ -60,7 +61,7 @@ export async function makeTestEnv(
   const dataDir = mkdtempSync(join(tmpdir(), 'cts-test-'));
   const config: Config = parseConfig({ CTS_DATA_DIR: dataDir, ...options.config });
   const deps: Deps = {
-    db,
+    ...databaseDeps(db, nodeShardConnector(config)),
     config,
     buckets: createFsBucketStore(join(dataDir, 'buckets')),
     clock,
@@ -91,6 +92,7 @@ export async function makeTestEnv(
       return Promise.resolve(app.request(path, init));
     },
     close: () => {
+      deps.shards.close();
       db.$client.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -5,6 +5,7 @@
  * request the app sees gets a 4xx CTS error body; what Node's HTTP parser refuses itself gets a
  * 4xx or a closed connection; never a 5xx; the server stays healthy and its data unchanged.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config';
 import { createApiKey, createProject } from '../../src/domain/projects/projects';
+import { databaseDeps } from '../../src/domain/shards/router';
 import { migrateDb, openNodeDb } from '../../src/runtime/node-db';
 import { type CorpusContext, corpusCells, type HostileRequest } from './helpers/corpus';
 import { ctsErrorProblem, excerpt, snapshotTables } from './helpers/cts';
@@ -43,7 +45,7 @@ beforeAll(async () => {
   const config = parseConfig({ CTS_DATA_DIR: dataDir });
   const db = await openNodeDb(config);
   await migrateDb(db);
-  const deps = { db, clock: Date.now };
+  const deps = { ...databaseDeps(db), clock: Date.now };
   await createProject(deps, { id: PROVE_PROJECT_ID, name: 'default' });
   await createApiKey(deps, { projectId: PROVE_PROJECT_ID, role: 'admin', token: PROVE_ADMIN_TOKEN });
   keys.reader = (await createApiKey(deps, { projectId: PROVE_PROJECT_ID, role: 'reader' })).token;

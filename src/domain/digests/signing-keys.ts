@@ -13,7 +13,7 @@ import {
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
 
-type KeyDeps = Pick<Deps, 'db' | 'config' | 'clock'>;
+type KeyDeps = Pick<Deps, 'control' | 'config' | 'clock'>;
 
 /** Whether `fingerprint` is already the one and only active key. */
 function isSoleActive(rows: SigningKeyRow[], fingerprint: string): boolean {
@@ -28,14 +28,14 @@ function isSoleActive(rows: SigningKeyRow[], fingerprint: string): boolean {
  * published so that the digests it signed still verify.
  */
 export async function currentSigner(deps: KeyDeps): Promise<DigestSigner> {
-  const rows = await listSigningKeys(deps.db);
+  const rows = await listSigningKeys(deps.control);
   const configured = deps.config.CTS_SIGNING_KEY;
   if (configured) {
     const signer = await importSigner(configured);
     if (!isSoleActive(rows, signer.fingerprint)) {
       const known = rows.find((row) => row.fingerprint === signer.fingerprint);
       await activateSigningKey(
-        deps.db,
+        deps.control,
         {
           fingerprint: signer.fingerprint,
           publicKeyPem: signer.publicKeyPem,
@@ -49,11 +49,11 @@ export async function currentSigner(deps: KeyDeps): Promise<DigestSigner> {
     }
     return signer;
   }
-  const stored = await findActiveStoredKey(deps.db);
+  const stored = await findActiveStoredKey(deps.control);
   if (stored?.privateKeyPem) {
     const signer = await importSigner(stored.privateKeyPem);
     // A key configured earlier and since removed from the configuration is retired here.
-    if (!isSoleActive(rows, stored.fingerprint)) await activateSigningKey(deps.db, stored, deps.clock());
+    if (!isSoleActive(rows, stored.fingerprint)) await activateSigningKey(deps.control, stored, deps.clock());
     return signer;
   }
   return generateAndActivate(deps);
@@ -62,7 +62,7 @@ export async function currentSigner(deps: KeyDeps): Promise<DigestSigner> {
 async function generateAndActivate(deps: KeyDeps): Promise<DigestSigner> {
   const { signer, privateKeyPem } = await generateSigner();
   await activateSigningKey(
-    deps.db,
+    deps.control,
     {
       fingerprint: signer.fingerprint,
       publicKeyPem: signer.publicKeyPem,
@@ -108,10 +108,10 @@ export async function publicSigningKeys(
   deps: KeyDeps,
   options: { ensure?: boolean } = {},
 ): Promise<PublicSigningKey[]> {
-  let rows = await listSigningKeys(deps.db);
+  let rows = await listSigningKeys(deps.control);
   if (options.ensure && rows.length === 0) {
     await currentSigner(deps);
-    rows = await listSigningKeys(deps.db);
+    rows = await listSigningKeys(deps.control);
   }
   return rows.map((row) => ({
     fingerprint: row.fingerprint,

@@ -13,7 +13,7 @@ export interface Bootstrapped {
  * key (`CTS_ADMIN_TOKEN`, or a generated one returned once). Later starts change nothing.
  */
 export async function bootstrap(
-  deps: Pick<Deps, 'db' | 'clock'>,
+  deps: Pick<Deps, 'control' | 'shards' | 'clock'>,
   options: { projectId?: string; adminToken?: string },
 ): Promise<Bootstrapped> {
   const [existing] = await listProjects(deps);

@@ -4,16 +4,19 @@ import {
   findActiveKeyById,
   findProject,
   insertApiKey,
-  insertProject,
+  insertFirstTracker,
   markApiKeyRevoked,
   selectApiKeys,
   selectProjects,
 } from '../../store/project-queries';
 import type { trackers } from '../../store/schema';
 import type { Role } from '../../store/schema/projects';
+import { insertProjectPlaced } from '../../store/shard-queries';
 import { randomHex, sha256Hex } from '../crypto';
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
+import { CONTROL_SHARD } from '../shards/router';
+import { placeNewProject } from '../shards/shards';
 import { accessKeyIdOf, keyIdOfAccessKey, secretAccessKeyOf } from './access-keys';
 import { cachedPrincipal, forgetKey, rememberPrincipal } from './key-cache';
 
@@ -49,7 +52,7 @@ export interface CreatedKey {
   accessKey?: { id: string; secret: string };
 }
 
-type ProjectDeps = Pick<Deps, 'db' | 'clock'> & { config?: Pick<Deps['config'], 'CTS_SECRET'> };
+type ProjectDeps = Pick<Deps, 'control' | 'clock'> & { config?: Pick<Deps['config'], 'CTS_SECRET'> };
 
 /** The row a new project's `system` management tracker starts as (enabled, no transfer). */
 export function newSystemTracker(projectId: string, now: number): typeof trackers.$inferInsert {
@@ -63,28 +66,34 @@ export function newSystemTracker(projectId: string, now: number): typeof tracker
   };
 }
 
-/** Creates a project (and its `system` tracker). The id is generated unless given. */
+/**
+ * Creates a project (and its `system` tracker). The id is generated unless given. With shards
+ * registered, the project is placed on `shard` or on the least-loaded one (shards.ts); its first
+ * tracker is written there before the project exists, so a failure leaves no project without one.
+ */
 export async function createProject(
-  deps: ProjectDeps,
-  input: { id?: string; name?: string; domainId?: string } = {},
+  deps: ProjectDeps & Pick<Deps, 'shards'>,
+  input: { id?: string; name?: string; domainId?: string; shard?: string } = {},
 ): Promise<Project> {
   const id = input.id ?? randomHex(16);
   if (!PROJECT_ID.test(id))
     throw new CtsError(400, 'CTS.0003', 'project_id must be 32 lowercase hex characters.');
+  const exists = () => new CtsError(409, 'CTS.0003', `Project ${id} already exists.`);
+  if (await findProject(deps.control, id)) throw exists();
   const now = deps.clock();
   const project = { id, domainId: input.domainId ?? id, name: input.name ?? 'default', createdAt: now };
-  if (!(await insertProject(deps.db, project, newSystemTracker(id, now)))) {
-    throw new CtsError(409, 'CTS.0003', `Project ${id} already exists.`);
-  }
+  const shardId = await placeNewProject(deps, input.shard);
+  await insertFirstTracker(await deps.shards.dbOfShard(shardId ?? CONTROL_SHARD), newSystemTracker(id, now));
+  if (!(await insertProjectPlaced(deps.control, project, shardId))) throw exists();
   return project;
 }
 
-export async function getProject(deps: Pick<Deps, 'db'>, id: string): Promise<Project | undefined> {
-  return findProject(deps.db, id);
+export async function getProject(deps: Pick<Deps, 'control'>, id: string): Promise<Project | undefined> {
+  return findProject(deps.control, id);
 }
 
-export async function listProjects(deps: Pick<Deps, 'db'>): Promise<Project[]> {
-  return selectProjects(deps.db);
+export async function listProjects(deps: Pick<Deps, 'control'>): Promise<Project[]> {
+  return selectProjects(deps.control);
 }
 
 /**
@@ -106,7 +115,7 @@ export async function createApiKey(
     keyHash: await sha256Hex(token),
     createdAt: deps.clock(),
   };
-  await insertApiKey(deps.db, key);
+  await insertApiKey(deps.control, key);
   const serverSecret = deps.config?.CTS_SECRET;
   const accessKey = serverSecret
     ? { id: accessKeyIdOf(key.id), secret: await secretAccessKeyOf(serverSecret, key.id) }
@@ -114,24 +123,24 @@ export async function createApiKey(
   return { id: key.id, projectId: key.projectId, role: key.role, name: key.name, token, accessKey };
 }
 
-export async function listApiKeys(deps: Pick<Deps, 'db'>, projectId: string) {
-  return selectApiKeys(deps.db, projectId);
+export async function listApiKeys(deps: Pick<Deps, 'control'>, projectId: string) {
+  return selectApiKeys(deps.control, projectId);
 }
 
 /** Revokes a key; returns false when the project has no such active key. */
 export async function revokeApiKey(deps: ProjectDeps, projectId: string, keyId: string): Promise<boolean> {
-  const revoked = await markApiKeyRevoked(deps.db, projectId, keyId, deps.clock());
-  forgetKey(deps.db, keyId);
+  const revoked = await markApiKeyRevoked(deps.control, projectId, keyId, deps.clock());
+  forgetKey(deps.control, keyId);
   return revoked;
 }
 
 /** The principal of an access key id, or undefined when it names no active key. */
 export async function principalOfAccessKey(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'control'>,
   accessKeyId: string,
 ): Promise<Principal | undefined> {
   const keyId = keyIdOfAccessKey(accessKeyId);
-  const row = keyId === undefined ? undefined : await findActiveKeyById(deps.db, keyId);
+  const row = keyId === undefined ? undefined : await findActiveKeyById(deps.control, keyId);
   return row && { ...row, accessKeyId };
 }
 
@@ -141,9 +150,9 @@ export async function principalOfAccessKey(
  */
 export async function authenticate(deps: ProjectDeps, token: string): Promise<Principal | undefined> {
   const now = deps.clock();
-  const cached = cachedPrincipal(deps.db, token, now);
+  const cached = cachedPrincipal(deps.control, token, now);
   if (cached) return cached;
-  const principal = await findActiveKeyByHash(deps.db, await sha256Hex(token));
-  if (principal) rememberPrincipal(deps.db, token, principal, now);
+  const principal = await findActiveKeyByHash(deps.control, await sha256Hex(token));
+  if (principal) rememberPrincipal(deps.control, token, principal, now);
   return principal;
 }

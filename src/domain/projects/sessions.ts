@@ -24,7 +24,7 @@ export interface StartedSession extends ConsoleSession {
   sessionId: string;
 }
 
-type SessionDeps = Pick<Deps, 'db' | 'clock'>;
+type SessionDeps = Pick<Deps, 'control' | 'clock'>;
 
 /**
  * Signs in to the console with an API key. Reporter keys are refused: they may only report
@@ -48,11 +48,11 @@ export async function startSession(deps: SessionDeps, token: string): Promise<St
   }
   const now = deps.clock();
   // Opportunistic clean-up: sign-ins are rare, so this keeps the table small at no real cost.
-  await deleteExpiredSessions(deps.db, now);
+  await deleteExpiredSessions(deps.control, now);
   const sessionId = randomHex(32);
   const csrfToken = randomHex(32);
   const expiresAt = now + SESSION_TTL_MS;
-  await insertSession(deps.db, {
+  await insertSession(deps.control, {
     idHash: await sha256Hex(sessionId),
     keyId: principal.keyId,
     projectId: principal.projectId,
@@ -69,12 +69,12 @@ export async function resolveSession(
   sessionId: string,
 ): Promise<ConsoleSession | undefined> {
   if (!/^[0-9a-f]{64}$/.test(sessionId)) return undefined;
-  const row = await findLiveSession(deps.db, await sha256Hex(sessionId), deps.clock());
+  const row = await findLiveSession(deps.control, await sha256Hex(sessionId), deps.clock());
   if (!row) return undefined;
   const { csrfToken, expiresAt, ...principal } = row;
   return { principal, csrfToken, expiresAt };
 }
 
 export async function endSession(deps: SessionDeps, sessionId: string): Promise<void> {
-  if (/^[0-9a-f]{64}$/.test(sessionId)) await deleteSession(deps.db, await sha256Hex(sessionId));
+  if (/^[0-9a-f]{64}$/.test(sessionId)) await deleteSession(deps.control, await sha256Hex(sessionId));
 }

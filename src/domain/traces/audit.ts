@@ -1,4 +1,4 @@
-import type { Deps } from '../deps';
+import { type Deps, depsOfProject } from '../deps';
 import type { Principal } from '../projects/projects';
 import { fitText, wellFormedJson } from '../text';
 import { recordTraces } from './record';
@@ -85,10 +85,13 @@ export function auditTrace(actor: Actor, operation: AuditedOperation, now: numbe
 
 /** Records one of CTS's own management operations as a trace of service `CTS` (reference §12.2). */
 export async function recordAudit(
-  deps: Pick<Deps, 'db' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'shards' | 'clock'>,
   actor: Actor,
   operation: AuditedOperation,
 ): Promise<void> {
-  await recordTraces(deps, actor.projectId, [auditTrace(actor, operation, deps.clock())]);
+  // In the actor's project's trail, wherever the caller's deps point (the CLI's at the control database).
+  await recordTraces(await depsOfProject(deps, actor.projectId), actor.projectId, [
+    auditTrace(actor, operation, deps.clock()),
+  ]);
   actor.onRecorded?.();
 }

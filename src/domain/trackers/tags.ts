@@ -36,7 +36,7 @@ export type Tag = z.infer<typeof TagSchema>;
 /** The only resource type whose tags CTS manages. */
 export const TAGGED_RESOURCE_TYPE = 'cts-tracker';
 
-type TagDeps = Pick<Deps, 'db' | 'clock'>;
+type TagDeps = Pick<Deps, 'db' | 'shards' | 'clock'>;
 
 async function taggedTracker(deps: TagDeps, actor: Actor, resourceType: string, resourceId: string) {
   if (resourceType !== TAGGED_RESOURCE_TYPE)

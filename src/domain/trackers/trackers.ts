@@ -25,7 +25,7 @@ import {
   type UpdateTrackerInput,
 } from './schema';
 
-type TrackerDeps = Pick<Deps, 'db' | 'clock' | 'buckets' | 'config'>;
+type TrackerDeps = Pick<Deps, 'db' | 'shards' | 'clock' | 'buckets' | 'config'>;
 
 const notFound = () => new CtsError(404, 'CTS.0214', 'The tracker does not exist.');
 
