@@ -36,6 +36,8 @@ export interface SqldOptions {
   args?: string[];
   /** How long to wait for the server to answer, ms. */
   startTimeoutMs?: number;
+  /** The port to listen on (a restart at the same URL); a free one when absent. */
+  port?: number;
 }
 
 /** A port that was free a moment ago (sqld cannot report the port it got for `:0`). */
@@ -124,7 +126,7 @@ export async function startSqld(options: SqldOptions = {}): Promise<SqldServer> 
   let lastOutput = '';
   // Another process may take the probed port before sqld binds it: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const started = await launch(join(dbPath, 'data.sqld'), port, options);
     lastOutput = started.output();
     const child = started.child;

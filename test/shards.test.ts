@@ -1,0 +1,143 @@
+/**
+ * Projects spread over several libSQL databases (ADR 0005), here embedded `file:` shards: each
+ * project's traces, trackers, self-audit and archive live in its shard and only there; the
+ * control database keeps projects, keys, sessions and placements; the jobs cover every shard.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@libsql/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CtsError } from '../src/domain/errors';
+import { createProject } from '../src/domain/projects/projects';
+import { CONTROL_SHARD } from '../src/domain/shards/router';
+import { listShards } from '../src/domain/shards/shards';
+import { runScheduledJobs } from '../src/jobs';
+import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
+import { signIn } from './helpers/console';
+import { projectOf, registerShard, traceIdsIn } from './helpers/shards';
+import { configureTracker, readArchive } from './helpers/transfer';
+
+const dir = mkdtempSync(join(tmpdir(), 'cts-shards-'));
+const url = (name: string) => `file:${join(dir, `${name}.db`)}`;
+let env: TestEnv;
+let first: TestEnv;
+let second: TestEnv;
+
+beforeAll(async () => {
+  env = await makeTestEnv({ dbUrl: url('control'), config: { CTS_REGION: 'eu-test-1' } });
+  await registerShard(env, url('one'));
+  await registerShard(env, url('two'), 'two');
+  first = await projectOf(env);
+  second = await projectOf(env);
+});
+
+afterAll(() => {
+  env.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const reportOne = (e: TestEnv, traceId: string) =>
+  e.call('POST', `/v3/${e.projectId}/traces`, {
+    key: e.keys.reporter,
+    body: { traces: [aTrace({ trace_id: traceId, time: e.clock() - 60_000 })] },
+  });
+
+describe('projects on shards', () => {
+  it('places new projects on the shard with the fewest projects, and lists them', async () => {
+    expect(await env.deps.shards.shardOf(env.projectId)).toBe(CONTROL_SHARD);
+    expect(await env.deps.shards.shardOf(first.projectId)).toBe('shard-1');
+    expect(await env.deps.shards.shardOf(second.projectId)).toBe('two');
+    const third = await createProject(env.deps, { shard: 'shard-1' });
+    expect(await env.deps.shards.shardOf(third.id)).toBe('shard-1');
+    // shard-1 now has two projects, two has one: the next goes to two.
+    expect(await env.deps.shards.shardOf((await createProject(env.deps)).id)).toBe('two');
+    expect((await listShards(env.deps)).map((s) => [s.id, s.projects])).toEqual([
+      [CONTROL_SHARD, 1],
+      ['shard-1', 2],
+      ['two', 2],
+    ]);
+  });
+
+  it('refuses an unknown shard and a second registration of a database', async () => {
+    await expect(createProject(env.deps, { shard: 'nope' })).rejects.toMatchObject({ status: 404 });
+    await expect(registerShard(env, url('one'), 'again')).rejects.toBeInstanceOf(CtsError);
+    await expect(registerShard(env, 'ftp://x', 'bad')).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("keeps each project's traces in its own shard, and answers each from there", async () => {
+    for (const [e, id] of [
+      [env, 'in-control'],
+      [first, 'in-one'],
+      [second, 'in-two'],
+    ] as const) {
+      expect((await reportOne(e, id)).status).toBe(201);
+    }
+    expect(await traceIdsIn(url('one'), first.projectId)).toEqual(['in-one']);
+    expect(await traceIdsIn(url('two'), second.projectId)).toEqual(['in-two']);
+    expect(await traceIdsIn(url('control'), first.projectId)).toEqual([]);
+    expect(await traceIdsIn(url('control'), env.projectId)).toEqual(['in-control']);
+
+    const listed = await first.call('GET', `/v3/${first.projectId}/traces`, { key: first.keys.reader });
+    expect((await listed.json()).traces.map((t: { trace_id: string }) => t.trace_id)).toEqual(['in-one']);
+    // A key of one project still cannot read another's, wherever that one lives.
+    const foreign = await first.call('GET', `/v3/${second.projectId}/traces`, { key: first.keys.reader });
+    expect(foreign.status).toBe(403);
+  });
+
+  it("records a project's management (self-audit) and its trackers in its shard", async () => {
+    await env.deps.buckets.create('objects-bucket');
+    const res = await second.call('POST', `/v3/${second.projectId}/tracker`, {
+      body: { tracker_type: 'data', tracker_name: 'objects', data_bucket: { data_bucket_name: 'objects-bucket', data_event: ['WRITE'] } },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const client = createClient({ url: url('two') });
+    const trackers = await client.execute({
+      sql: 'select tracker_name from trackers where project_id = ? order by tracker_name',
+      args: [second.projectId],
+    });
+    client.close();
+    expect(trackers.rows.map((row) => row.tracker_name)).toEqual(['objects', 'system']);
+    const audit = await second.call('GET', `/v3/${second.projectId}/traces?trace_type=system&service_type=CTS`);
+    expect((await audit.json()).traces.map((t: { trace_name: string }) => t.trace_name)).toContain(
+      'createTracker',
+    );
+  });
+
+  it('serves the console of a project on a shard', async () => {
+    const browser = await signIn(env, first.keys.reader);
+    const page = await browser.get('/console/traces?range=1d');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('in-one');
+    expect(html).not.toContain('in-two');
+  });
+
+  it('runs the scheduled jobs on every shard: each archives its own projects', async () => {
+    const buckets = { [first.projectId]: 'arch-one', [second.projectId]: 'arch-two' };
+    for (const e of [first, second]) {
+      await configureTracker(e, { obs_info: { bucket_name: buckets[e.projectId], is_obs_created: true } });
+      expect((await reportOne(e, `archived-${e.projectId}`)).status).toBe(201);
+    }
+    const summary = await runScheduledJobs(env.deps, { now: env.clock() + 3_600_000 });
+    expect(summary.ok).toBe(true);
+    const transfers = summary.steps.filter((step) => step.name === 'transfer');
+    expect(transfers.map((step) => step.shard)).toEqual([CONTROL_SHARD, 'shard-1', 'two']);
+    for (const e of [first, second]) {
+      const archived = (await readArchive(env.deps.buckets.bucket(buckets[e.projectId]!))).flatMap((o) =>
+        o.traces.map((t) => t.trace_id),
+      );
+      expect(archived).toContain(`archived-${e.projectId}`);
+      expect(archived).not.toContain('in-control');
+    }
+  });
+
+  it('routes from memory once a placement is known (no control read per request)', async () => {
+    const control = createClient({ url: url('control') });
+    await control.execute({ sql: 'delete from placements where project_id = ?', args: [first.projectId] });
+    control.close();
+    // The placement row is gone, the process still routes the project to its shard.
+    expect((await reportOne(first, 'cached-route')).status).toBe(201);
+    expect(await traceIdsIn(url('one'), first.projectId)).toContain('cached-route');
+  });
+});
