@@ -88,7 +88,11 @@ describe('projects on shards', () => {
   it("records a project's management (self-audit) and its trackers in its shard", async () => {
     await env.deps.buckets.create('objects-bucket');
     const res = await second.call('POST', `/v3/${second.projectId}/tracker`, {
-      body: { tracker_type: 'data', tracker_name: 'objects', data_bucket: { data_bucket_name: 'objects-bucket', data_event: ['WRITE'] } },
+      body: {
+        tracker_type: 'data',
+        tracker_name: 'objects',
+        data_bucket: { data_bucket_name: 'objects-bucket', data_event: ['WRITE'] },
+      },
     });
     expect(res.status, await res.clone().text()).toBe(201);
     const client = createClient({ url: url('two') });
@@ -98,7 +102,10 @@ describe('projects on shards', () => {
     });
     client.close();
     expect(trackers.rows.map((row) => row.tracker_name)).toEqual(['objects', 'system']);
-    const audit = await second.call('GET', `/v3/${second.projectId}/traces?trace_type=system&service_type=CTS`);
+    const audit = await second.call(
+      'GET',
+      `/v3/${second.projectId}/traces?trace_type=system&service_type=CTS`,
+    );
     expect((await audit.json()).traces.map((t: { trace_name: string }) => t.trace_name)).toContain(
       'createTracker',
     );

@@ -132,7 +132,9 @@ const commands: Record<string, Command> = {
       console.log('Migrations applied.');
       const shards = await migrateShards(d);
       for (const shard of shards)
-        console.log(`shard ${shard.id}: ${shard.error ? `NOT MIGRATED: ${shard.error}` : 'migrations applied.'}`);
+        console.log(
+          `shard ${shard.id}: ${shard.error ? `NOT MIGRATED: ${shard.error}` : 'migrations applied.'}`,
+        );
       return shards.some((shard) => shard.error) ? 1 : 0;
     } finally {
       closeDeps(d);
@@ -156,7 +158,7 @@ const commands: Record<string, Command> = {
     const d = await deps();
     try {
       for (const p of await listProjects(d))
-        console.log(`${p.id}  ${(await d.shards.shardOf(p.id)).padEnd(12)}  ${p.name}`);
+        console.log(`${p.id}  ${p.name}  (shard ${await d.shards.shardOf(p.id)})`);
       return 0;
     } finally {
       closeDeps(d);

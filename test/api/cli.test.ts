@@ -8,6 +8,7 @@ import { createApp } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { buildNodeDeps } from '../../src/runtime/node';
 import { aTrace, silentLogger } from '../helpers/app';
+import { traceIdsIn } from '../helpers/shards';
 import { type SqldServer, startSqld } from '../helpers/sqld';
 
 // The `cts` command as a user runs it: `node bin/cts.mjs …`, configured by the environment.
@@ -34,7 +35,13 @@ function cts(args: string[], env: Record<string, string>): Promise<Run> {
 /** The app on the CLI's database, opened after the command has exited. */
 async function appOn(dir: string) {
   const deps = await buildNodeDeps(parseConfig({ CTS_DATA_DIR: dir }), { logger: silentLogger });
-  return { app: createApp(deps), close: () => deps.db.$client.close() };
+  return {
+    app: createApp(deps),
+    close: () => {
+      deps.shards.close();
+      deps.db.$client.close();
+    },
+  };
 }
 
 describe('cts (bin/cts.mjs)', () => {
@@ -123,4 +130,67 @@ describe('cts migrate against a libSQL server', () => {
     expect((await cts(['projects', 'list'], env)).stdout).toContain(JSON.parse(created.stdout).id);
     rmSync(env.CTS_DATA_DIR, { recursive: true, force: true });
   });
+});
+
+describe('cts shards', () => {
+  const servers: SqldServer[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'cts-cli-shards-'));
+  const env = { CTS_DATA_DIR: dir };
+  beforeAll(async () => {
+    servers.push(await startSqld(), await startSqld());
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers shards, places projects on them, serves them, and reports a shard it cannot reach', async () => {
+    const [one, two] = servers as [SqldServer, SqldServer];
+    expect(await cts(['shards', 'add', '--url', one.url], env)).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('Registered shard shard-1'),
+    });
+    expect(
+      (await cts(['shards', 'add', '--url', two.url, '--id', 'east', '--token-env', 'EAST_TOKEN'], env)).code,
+    ).toBe(0);
+    const bad = await cts(['shards', 'add', '--url', 'ftp://nowhere'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Invalid shard url/);
+
+    const shardOf = async (args: string[]) => {
+      const run = await cts(['projects', 'create', ...args], env);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as { id: string; shard: string };
+    };
+    const first = await shardOf([]);
+    const second = await shardOf([]);
+    const third = await shardOf(['--shard', 'east']);
+    expect([first.shard, second.shard, third.shard]).toEqual(['shard-1', 'east', 'east']);
+    expect((await cts(['projects', 'list'], env)).stdout).toContain(`${third.id}  default  (shard east)`);
+
+    const listed = (await cts(['shards', 'list'], env)).stdout;
+    expect(listed).toMatch(/^control\s+0 projects\s+up/m);
+    expect(listed).toMatch(new RegExp(`^shard-1\\s+1 projects\\s+up\\s+${one.url}$`, 'm'));
+    expect(listed).toMatch(new RegExp(`^east\\s+2 projects\\s+up\\s+${two.url}$`, 'm'));
+
+    // The server routes each project to its shard.
+    const key = await cts(['keys', 'create', '--project', first.id, '--role', 'reporter'], env);
+    const token = key.stdout.match(/cts_[0-9a-f]{64}/)![0];
+    const server = await appOn(dir);
+    const res = await server.app.request(`/v3/${first.id}/traces`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ traces: [aTrace({ trace_id: 'routed', time: Date.now() - 1000 })] }),
+    });
+    expect(res.status).toBe(201);
+    server.close();
+    expect(await traceIdsIn(one.url, first.id)).toContain('routed');
+
+    await two.stop();
+    expect((await cts(['shards', 'list'], env)).stdout).toMatch(/^east\s+2 projects\s+DOWN/m);
+    const migrate = await cts(['migrate'], env);
+    expect(migrate.code).toBe(1);
+    expect(migrate.stdout).toContain('shard shard-1: migrations applied.');
+    expect(migrate.stdout).toMatch(/shard east: NOT MIGRATED/);
+  }, 120_000);
 });
