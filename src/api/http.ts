@@ -193,6 +193,8 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     method: c.req.method,
     path: c.req.path,
     error: error.stack ?? String(error),
+    // drizzle wraps the driver's error: its cause says what the database or the network did.
+    cause: causesOf(error),
   });
   if (isBusyError(error))
     return errorJson(c, new CtsError(503, 'CTS.0004', 'The database is busy, please retry.'));
@@ -211,6 +213,16 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   return write
     ? errorJson(c, new CtsError(500, 'CTS.0004', 'Failed to write data.'))
     : errorJson(c, new CtsError(500, 'CTS.0005', 'Failed to read data.'));
+}
+
+/** The chain of causes of an error, as text (at most 4 deep). */
+function causesOf(error: Error): string | undefined {
+  const causes: string[] = [];
+  for (let e = error.cause, depth = 0; e != null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    causes.push(`${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${code ? ` (${String(code)})` : ''}`);
+  }
+  return causes.length > 0 ? causes.join(' <- ') : undefined;
 }
 
 export function newRouter(): OpenAPIHono<AppEnv> {

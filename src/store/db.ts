@@ -63,7 +63,8 @@ export function isUnreachableError(error: unknown): boolean {
     if (UNREACHABLE_CODES.has(code) || code.startsWith('UND_ERR_CONNECT') || code === 'UND_ERR_SOCKET')
       return true;
     const message = String((e as { message?: unknown }).message ?? '');
-    if (e instanceof TypeError && /^(fetch failed|Network connection lost)/.test(message)) return true;
+    // Node's fetch: TypeError "fetch failed"; workerd: "Network connection lost." (an Error there).
+    if (e instanceof Error && /^(fetch failed|Network connection lost)/.test(message)) return true;
   }
   return false;
 }
