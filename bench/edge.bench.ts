@@ -10,6 +10,10 @@
  * inherits another's rows. Batch: BENCH_EDGE_TRACES traces, 1,000 a call, 4 clients. Single-trace:
  * 10 s, 16 clients. Every count the clients make is checked against the database afterwards.
  *
+ * Then ingest spread over shards (ADR 0005): three projects reporting at once to the Worker, all
+ * in one `sqld` next to one project per `sqld` shard (a control `sqld` plus three registered with
+ * `cts shards add`) — the same clients, projects and workload; only the number of databases moves.
+ *
  *   npm run bench edge              BENCH_EDGE_TRACES=20000 npm run bench edge   (a quick run)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { Miniflare } from 'miniflare';
-import { startSqld } from '../test/helpers/sqld';
+import { type SqldServer, startSqld } from '../test/helpers/sqld';
 import { buildWorker, compatibilityDate, runCli } from '../test/helpers/worker';
 import { child, startServer } from './lib/processes';
 import type { BatchResult, RateResult } from './lib/traces-common';
@@ -40,12 +44,12 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function countIn(url: string): Promise<number> {
+async function countIn(url: string, project = PROJECT): Promise<number> {
   const client = createClient({ url });
   try {
     const result = await client.execute({
       sql: 'select count(*) as n from traces where project_id = ?',
-      args: [PROJECT],
+      args: [project],
     });
     return Number(result.rows[0]!.n);
   } finally {
@@ -114,6 +118,114 @@ async function nodeEmbedded(): Promise<Target> {
   };
 }
 
+/** A project of a spread target, with the admin key the clients use. */
+interface Tenant {
+  id: string;
+  key: string;
+}
+
+/**
+ * The Worker with three projects: in its one database (`shards` 0), or one per shard. The first
+ * project is bootstrapped by the Worker (placed like any new project), the others by `cts projects
+ * create`, which places each on the shard with the fewest projects.
+ */
+async function workerSpread(bundle: string, shards: number) {
+  const control = await migratedSqld();
+  const databases: SqldServer[] = [];
+  const cli = { CTS_DATABASE_URL: control.url };
+  for (let i = 0; i < shards; i++) {
+    const shard = await startSqld();
+    databases.push(shard);
+    await runCli(['shards', 'add', '--url', shard.url], cli);
+  }
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    modules: true,
+    scriptPath: bundle,
+    modulesRoot: join(bundle, '..'),
+    compatibilityDate: compatibilityDate(),
+    bindings: { CTS_DATABASE_URL: control.url, CTS_ADMIN_TOKEN: KEY, CTS_PROJECT_ID: PROJECT },
+  });
+  const url = (await mf.ready).origin;
+  await (await fetch(`${url}/health`)).text(); // the isolate's start bootstraps PROJECT
+  const tenants: Tenant[] = [{ id: PROJECT, key: KEY }];
+  for (let i = 1; i < 3; i++) {
+    const { id } = JSON.parse((await runCli(['projects', 'create'], cli)).stdout) as { id: string };
+    const created = await runCli(['keys', 'create', '--project', id, '--role', 'admin'], cli);
+    tenants.push({ id, key: created.stdout.match(/cts_[0-9a-f]{64}/)![0] });
+  }
+  const urls = shards === 0 ? [control.url] : databases.map((db) => db.url);
+  return {
+    url,
+    tenants,
+    /** Traces stored for the tenants, over every database. */
+    async count() {
+      let total = 0;
+      for (const dbUrl of urls) for (const tenant of tenants) total += await countIn(dbUrl, tenant.id);
+      return total;
+    },
+    async stop() {
+      await mf.dispose();
+      for (const db of [control, ...databases]) await db.stop();
+    },
+  };
+}
+
+interface SpreadRow {
+  databases: number;
+  tracesPerSecond: number;
+  singlePerSecond: number;
+  stored: number;
+  counted: number;
+  unanswered: number;
+}
+
+/** Each tenant's clients at once: batch (BENCH_EDGE_TRACES over all), then single-trace. */
+async function measureSpread(bundle: string, shards: number): Promise<SpreadRow> {
+  const target = await workerSpread(bundle, shards);
+  try {
+    // The CLI's own audit traces (createKey) are there before the clients start.
+    const before = await target.count();
+    const each = Math.round(TRACES / target.tenants.length / 1000) * 1000;
+    const batches = await Promise.all(
+      target.tenants.map((t) =>
+        child<BatchResult>('traces-http.ts', ['batch', target.url, t.id, t.key, each, 2]),
+      ),
+    );
+    const singles = await Promise.all(
+      target.tenants.map((t) =>
+        child<RateResult>('traces-http.ts', ['single', target.url, t.id, t.key, SINGLE_SECONDS, 6]),
+      ),
+    );
+    // Added after every child has answered: one sum of settled results.
+    const recorded = batches.reduce((sum, b) => sum + b.recorded, 0);
+    const seconds = Math.max(...batches.map((b) => b.seconds));
+    const counted = recorded + singles.reduce((sum, r) => sum + (r.recorded ?? 0), 0);
+    const unanswered = [...batches, ...singles].reduce((sum, r) => sum + (r.unanswered ?? 0), 0);
+    return {
+      databases: Math.max(1, shards),
+      tracesPerSecond: recorded / seconds,
+      singlePerSecond: singles.reduce((sum, r) => sum + r.perSecond, 0),
+      stored: (await target.count()) - before,
+      counted,
+      unanswered,
+    };
+  } finally {
+    await target.stop();
+  }
+}
+
+/**
+ * Whether the database holds what the clients were told, plus at most the traces of reports that
+ * got no answer in time (they may have been stored: a report unanswered is not a report refused).
+ */
+const accounted = (stored: number, counted: number, unanswered: number) =>
+  stored >= counted && stored <= counted + unanswered;
+
+const countLine = (stored: number, counted: number, unanswered: number, ok: boolean) =>
+  `stored ${n(stored)} = counted ${n(counted)}${unanswered > 0 ? ` (+ up to ${n(unanswered)} unanswered: ${n(stored - counted)} of them stored)` : ''}${ok ? '' : '  MISCOUNT'}`;
+
 interface Row {
   name: string;
   batch: BatchResult;
@@ -163,10 +275,12 @@ try {
     const row = await measure(start);
     rows.push(row);
     const counted = row.batch.recorded + (row.single.recorded ?? 0);
-    const ok = row.stored === counted && row.batch.recorded === TRACES;
+    const unanswered = row.batch.unanswered + (row.single.unanswered ?? 0);
+    const ok =
+      accounted(row.stored, counted, unanswered) && row.batch.recorded + row.batch.unanswered === TRACES;
     if (!ok) miscount = true;
     console.log(
-      `${row.name.padEnd(26)} batch ${n(row.batch.tracesPerSecond).padStart(7)} traces/s   single ${n(row.single.perSecond).padStart(6)} req/s   stored ${n(row.stored)} = counted ${n(counted)}${ok ? '' : '  MISCOUNT'}`,
+      `${row.name.padEnd(26)} batch ${n(row.batch.tracesPerSecond).padStart(7)} traces/s   single ${n(row.single.perSecond).padStart(6)} req/s   ${countLine(row.stored, counted, unanswered, ok)}`,
     );
   }
   const base = rows.find((row) => row.name === 'Node, embedded')!;
@@ -178,6 +292,24 @@ try {
           `${row.name} batch ${Math.round((100 * row.batch.tracesPerSecond) / base.batch.tracesPerSecond)} %, single ${Math.round((100 * row.single.perSecond) / base.single.perSecond)} %`,
       )
       .join('; ')}`,
+  );
+
+  console.log(
+    `\nIngest spread: 3 projects at once on the Worker (2 batch clients and 6 single-trace clients each), in one database and on 3 shards`,
+  );
+  const spread: SpreadRow[] = [];
+  for (const shards of [0, 3]) {
+    const row = await measureSpread(bundle, shards);
+    spread.push(row);
+    const ok = accounted(row.stored, row.counted, row.unanswered);
+    if (!ok) miscount = true;
+    console.log(
+      `${`${row.databases} database${row.databases > 1 ? 's' : ''}`.padEnd(26)} batch ${n(row.tracesPerSecond).padStart(7)} traces/s   single ${n(row.singlePerSecond).padStart(6)} req/s   ${countLine(row.stored, row.counted, row.unanswered, ok)}`,
+    );
+  }
+  const [one, three] = spread as [SpreadRow, SpreadRow];
+  console.log(
+    `3 shards relative to 1 database: batch ${Math.round((100 * three.tracesPerSecond) / one.tracesPerSecond)} %, single ${Math.round((100 * three.singlePerSecond) / one.singlePerSecond)} %`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

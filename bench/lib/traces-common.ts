@@ -46,11 +46,15 @@ export interface BatchResult {
   tracesPerSecond: number;
   recorded: number;
   seconds: number;
+  /** Traces of reports that got no answer within the client's timeout (stored or not). */
+  unanswered: number;
 }
 export interface RateResult {
   perSecond: number;
   /** Traces the server said it recorded (single-trace mode), summed after each response. */
   recorded?: number;
+  /** Single-trace reports that got no answer within the client's timeout (stored or not). */
+  unanswered?: number;
 }
 export interface CountResult {
   count: number;

@@ -18,12 +18,23 @@ const [mode = '', url = '', ...rest] = process.argv.slice(2);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-async function post(path: string, key: string, body: string): Promise<Response> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'X-Auth-Token': key, 'Content-Type': 'application/json' },
-    body,
-  });
+/** How long a report may go unanswered before the client gives up on it (and counts it). */
+const ANSWER_TIMEOUT_MS = 30_000;
+
+/** A report's answer; undefined when none came within ANSWER_TIMEOUT_MS (the caller counts it). */
+async function post(path: string, key: string, body: string): Promise<Response | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': key, 'Content-Type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+    });
+  } catch (error) {
+    if ((error as Error).name !== 'TimeoutError') throw error;
+    return undefined;
+  }
   if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
   return res;
 }
@@ -33,6 +44,8 @@ async function batch(projectId: string, key: string, count: number, clients: num
   const stream = traceStream(11, Date.now() - 7 * DAY + HOUR, Math.floor((7 * DAY - 5 * HOUR) / count));
   let sent = 0;
   let recorded = 0;
+  // Traces of reports that got no answer: the server may or may not have stored them.
+  let unanswered = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -40,6 +53,10 @@ async function batch(projectId: string, key: string, count: number, clients: num
         const n = Math.min(1000, count - sent);
         sent += n;
         const res = await post(`/v3/${projectId}/traces`, key, JSON.stringify({ traces: stream.take(n) }));
+        if (!res) {
+          unanswered += n;
+          continue;
+        }
         // Awaited first, then added: adding the awaited value in one expression would read
         // `recorded` before the await and overwrite what concurrent clients added meanwhile.
         const body = (await res.json()) as { recorded: number };
@@ -48,7 +65,7 @@ async function batch(projectId: string, key: string, count: number, clients: num
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { tracesPerSecond: Math.round(recorded / seconds), recorded, seconds };
+  return { tracesPerSecond: Math.round(recorded / seconds), recorded, seconds, unanswered };
 }
 
 /** Runs `call` from `clients` loops for `seconds`; returns completed calls per second. */
@@ -77,12 +94,17 @@ async function single(projectId: string, key: string, seconds: number, clients: 
   const bodies = Array.from({ length: SINGLE_BODIES }, () => JSON.stringify({ traces: stream.take(1) }));
   let next = 0;
   let recorded = 0;
+  let unanswered = 0;
   const rate = await forSeconds(seconds, clients, async () => {
     const res = await post(`/v3/${projectId}/traces`, key, bodies[next++ % SINGLE_BODIES]!);
+    if (!res) {
+      unanswered++;
+      return;
+    }
     const body = (await res.json()) as { recorded: number };
     recorded += body.recorded;
   });
-  return { ...rate, recorded };
+  return { ...rate, recorded, unanswered };
 }
 
 async function health(seconds: number, clients: number) {

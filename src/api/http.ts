@@ -218,9 +218,15 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 /** The chain of causes of an error, as text (at most 4 deep). */
 function causesOf(error: Error): string | undefined {
   const causes: string[] = [];
-  for (let e = error.cause, depth = 0; e != null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = error.cause, depth = 0;
+    e != null && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
-    causes.push(`${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${code ? ` (${String(code)})` : ''}`);
+    causes.push(
+      `${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${code ? ` (${String(code)})` : ''}`,
+    );
   }
   return causes.length > 0 ? causes.join(' <- ') : undefined;
 }

@@ -42,21 +42,21 @@ export class UnknownShardError extends Error {
   override name = 'UnknownShardError';
 }
 
+/**
+ * Only settled values are shared between callers, never a promise in flight: on Workers a promise
+ * resolved by one request's I/O and awaited by another request can hang that request (workerd
+ * ties I/O to the request that made it). Two first requests of a project may both read its
+ * placement; that costs one extra indexed read, once.
+ */
 export function createShardRouter(control: Db, connect: ConnectShard): ShardRouter {
   const placements = new Map<string, string>();
-  const lookups = new Map<string, Promise<string>>();
-  const open = new Map<string, Promise<Db>>();
-  let registry: { loadedAt: number; shards: Promise<Map<string, ShardRef>> } | undefined;
+  const open = new Map<string, Db>();
+  let registry: { loadedAt: number; shards: Map<string, ShardRef> } | undefined;
 
-  const loadRegistry = (fresh: boolean) => {
-    if (!registry || fresh || Date.now() - registry.loadedAt > SHARD_LIST_TTL_MS) {
-      const shards = selectShards(control).then((rows) => new Map(rows.map((row) => [row.id, row])));
-      const loaded = { loadedAt: Date.now(), shards };
-      registry = loaded;
-      shards.catch(() => {
-        if (registry === loaded) registry = undefined;
-      });
-    }
+  const loadRegistry = async (fresh: boolean): Promise<Map<string, ShardRef>> => {
+    if (registry && !fresh && Date.now() - registry.loadedAt <= SHARD_LIST_TTL_MS) return registry.shards;
+    const rows = await selectShards(control);
+    registry = { loadedAt: Date.now(), shards: new Map(rows.map((row) => [row.id, row])) };
     return registry.shards;
   };
 
@@ -67,48 +67,43 @@ export function createShardRouter(control: Db, connect: ConnectShard): ShardRout
     // A shard registered since the list was read (by `cts shards add` elsewhere): read it again.
     const ref = (await loadRegistry(false)).get(shardId) ?? (await loadRegistry(true)).get(shardId);
     if (!ref) throw new UnknownShardError(`No shard ${shardId} is registered.`);
-    let db = open.get(shardId);
-    if (!db) {
-      db = connect(ref);
-      open.set(shardId, db);
-      db.catch(() => open.delete(shardId));
+    const db = await connect(ref);
+    const raced = open.get(shardId);
+    if (raced) {
+      db.$client.close();
+      return raced;
     }
+    open.set(shardId, db);
     return db;
   };
 
-  const shardOf = (projectId: string): Promise<string> => {
+  const shardOf = async (projectId: string): Promise<string> => {
     const known = placements.get(projectId);
-    if (known !== undefined) return Promise.resolve(known);
-    let lookup = lookups.get(projectId);
-    if (!lookup) {
-      lookup = findPlacement(control, projectId).then((shardId) => shardId ?? CONTROL_SHARD);
-      lookups.set(projectId, lookup);
-      lookup
-        .then((shardId) => {
-          if (placements.size >= MAX_CACHED_PLACEMENTS) placements.delete(placements.keys().next().value!);
-          placements.set(projectId, shardId);
-        })
-        .catch(() => {})
-        .finally(() => lookups.delete(projectId));
-    }
-    return lookup;
+    if (known !== undefined) return known;
+    const shardId = (await findPlacement(control, projectId)) ?? CONTROL_SHARD;
+    if (placements.size >= MAX_CACHED_PLACEMENTS) placements.delete(placements.keys().next().value!);
+    placements.set(projectId, shardId);
+    return shardId;
   };
 
   return {
     dbOf(projectId) {
       const shardId = placements.get(projectId);
       if (shardId === CONTROL_SHARD) return Promise.resolve(control);
-      return shardId === undefined ? shardOf(projectId).then(dbOfShard) : dbOfShard(shardId);
+      const db = shardId === undefined ? undefined : open.get(shardId);
+      if (db) return Promise.resolve(db);
+      return shardOf(projectId).then(dbOfShard);
     },
     shardOf,
     dbOfShard,
     async databases() {
       const shards = [...(await loadRegistry(false)).keys()];
-      const opened = await Promise.all(shards.map(async (id) => ({ id, db: await dbOfShard(id) })));
+      const opened: ShardDb[] = [];
+      for (const id of shards) opened.push({ id, db: await dbOfShard(id) });
       return [{ id: CONTROL_SHARD, db: control }, ...opened];
     },
     close() {
-      for (const db of open.values()) void db.then((d) => d.$client.close()).catch(() => {});
+      for (const db of open.values()) db.$client.close();
       open.clear();
     },
   };
