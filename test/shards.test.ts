@@ -139,6 +139,17 @@ describe('projects on shards', () => {
     }
   });
 
+  it('covers at most CTS_JOBS_SHARDS_PER_RUN databases a run, taking them in turn', async () => {
+    const deps = { ...env.deps, config: { ...env.deps.config, CTS_JOBS_SHARDS_PER_RUN: 2 } };
+    const shardsOfRun = async () => {
+      const summary = await runScheduledJobs(deps, { now: env.clock() + 3_600_000 });
+      return [...new Set(summary.steps.map((step) => step.shard))];
+    };
+    expect(await shardsOfRun()).toEqual([CONTROL_SHARD, 'shard-1']);
+    expect(await shardsOfRun()).toEqual(['two', CONTROL_SHARD]);
+    expect(await shardsOfRun()).toEqual(['shard-1', 'two']);
+  });
+
   it('routes from memory once a placement is known (no control read per request)', async () => {
     const control = createClient({ url: url('control') });
     await control.execute({ sql: 'delete from placements where project_id = ?', args: [first.projectId] });
