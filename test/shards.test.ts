@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtsError } from '../src/domain/errors';
-import { createProject } from '../src/domain/projects/projects';
+import { createApiKey, createProject } from '../src/domain/projects/projects';
 import { CONTROL_SHARD } from '../src/domain/shards/router';
 import { listShards } from '../src/domain/shards/shards';
 import { runScheduledJobs } from '../src/jobs';
@@ -137,6 +137,28 @@ describe('projects on shards', () => {
       expect(archived).toContain(`archived-${e.projectId}`);
       expect(archived).not.toContain('in-control');
     }
+  });
+
+  it("deletes a shard's expired traces (retention covers the projects of each database)", async () => {
+    const aged = await projectOf(env, 'two');
+    const res = await aged.call('POST', `/v3/${aged.projectId}/traces`, {
+      key: aged.keys.reporter,
+      body: { traces: [aTrace({ trace_id: 'aged', time: env.clock() - 8 * 86_400_000 })] },
+    });
+    expect(res.status).toBe(201);
+    expect(await traceIdsIn(url('two'), aged.projectId)).toEqual(['aged']);
+    const summary = await runScheduledJobs(env.deps, { now: env.clock() });
+    const retention = summary.steps.find((step) => step.name === 'retention' && step.shard === 'two');
+    expect(retention?.summary).toMatchObject({ deleted: 1 });
+    expect(await traceIdsIn(url('two'), aged.projectId)).toEqual([]);
+  });
+
+  it("answers a tracker with its project's domain, read from the control database", async () => {
+    const domainId = 'ab'.repeat(16);
+    const project = await createProject(env.deps, { domainId, shard: 'two' });
+    const key = await createApiKey(env.deps, { projectId: project.id, role: 'reader' });
+    const res = await env.call('GET', `/v3/${project.id}/trackers?tracker_name=system`, { key: key.token });
+    expect((await res.json()).trackers[0].domain_id).toBe(domainId);
   });
 
   it('covers at most CTS_JOBS_SHARDS_PER_RUN databases a run, taking them in turn', async () => {

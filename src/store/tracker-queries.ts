@@ -1,6 +1,5 @@
 import { and, asc, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Db } from './db';
-import { projects } from './schema/projects';
 import { traces } from './schema/traces';
 import { trackers } from './schema/trackers';
 
@@ -86,15 +85,6 @@ export async function selectTransferringTrackers(db: Db): Promise<TrackerRow[]> 
     .from(trackers)
     .where(and(ne(trackers.status, 'disabled'), isNotNull(trackers.bucketName)))
     .orderBy(sql`coalesce(${trackers.lastTransferAt}, 0)`, asc(trackers.id));
-}
-
-export async function domainIdOf(db: Db, projectId: string): Promise<string | undefined> {
-  const [row] = await db
-    .select({ domainId: projects.domainId })
-    .from(projects)
-    .where(eq(projects.id, projectId))
-    .limit(1);
-  return row?.domainId;
 }
 
 /** The highest `seq` handed out so far (0 when no trace was ever stored). */

@@ -1,6 +1,5 @@
 import {
   deleteTrackers as deleteTrackerRows,
-  domainIdOf,
   insertTracker,
   maxSeq,
   selectTracker,
@@ -13,7 +12,7 @@ import { BucketError } from '../../transfer/bucket';
 import type { Deps } from '../deps';
 import { CtsError } from '../errors';
 import { forgetNotificationRules } from '../notifications/matching';
-import { newSystemTracker } from '../projects/projects';
+import { getProject, newSystemTracker } from '../projects/projects';
 import { type Actor, type AuditedOperation, recordAudit } from '../traces/audit';
 import { checkDataTracker, settingsPatch } from './data-trackers';
 import { type TrackerResponse, toTrackerResponse } from './response';
@@ -25,7 +24,7 @@ import {
   type UpdateTrackerInput,
 } from './schema';
 
-type TrackerDeps = Pick<Deps, 'db' | 'shards' | 'clock' | 'buckets' | 'config'>;
+type TrackerDeps = Pick<Deps, 'db' | 'control' | 'shards' | 'clock' | 'buckets' | 'config'>;
 
 const notFound = () => new CtsError(404, 'CTS.0214', 'The tracker does not exist.');
 
@@ -101,7 +100,11 @@ function requireTransferForValidation(isSupportValidate: boolean, bucketName: st
 }
 
 async function respond(deps: TrackerDeps, row: TrackerRow): Promise<TrackerResponse> {
-  return toTrackerResponse(row, (await domainIdOf(deps.db, row.projectId)) ?? row.projectId, deps.config);
+  return toTrackerResponse(
+    row,
+    (await getProject(deps, row.projectId))?.domainId ?? row.projectId,
+    deps.config,
+  );
 }
 
 const alreadyExists = (trackerType: string) =>
@@ -234,7 +237,7 @@ export async function updateTracker(
 
 /** `GET /v3/{project_id}/trackers`: all of the project's trackers, or the one named (§2.3). */
 export async function listTrackers(
-  deps: Pick<Deps, 'db' | 'config'>,
+  deps: Pick<Deps, 'db' | 'control' | 'config'>,
   projectId: string,
   trackerName?: string,
   trackerType?: 'system' | 'data',
@@ -243,7 +246,7 @@ export async function listTrackers(
   const rows = (await selectTrackers(deps.db, projectId, trackerName)).filter(
     (row) => trackerType === undefined || row.trackerType === trackerType,
   );
-  const domainId = (await domainIdOf(deps.db, projectId)) ?? projectId;
+  const domainId = (await getProject(deps, projectId))?.domainId ?? projectId;
   return rows.map((row) => toTrackerResponse(row, domainId, deps.config));
 }
 
