@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtsError } from '../src/domain/errors';
 import { createApiKey, createProject } from '../src/domain/projects/projects';
 import { CONTROL_SHARD } from '../src/domain/shards/router';
-import { listShards } from '../src/domain/shards/shards';
+import { addShard, listShards } from '../src/domain/shards/shards';
 import { runScheduledJobs } from '../src/jobs';
-import { aTrace, makeTestEnv, type TestEnv } from './helpers/app';
+import { startNodeServer } from '../src/runtime/node';
+import { aTrace, makeTestEnv, silentLogger, type TestEnv } from './helpers/app';
 import { signIn } from './helpers/console';
 import { projectOf, registerShard, traceIdsIn } from './helpers/shards';
 import { configureTracker, readArchive } from './helpers/transfer';
@@ -179,5 +180,35 @@ describe('projects on shards', () => {
     // The placement row is gone, the process still routes the project to its shard.
     expect((await reportOne(first, 'cached-route')).status).toBe(201);
     expect(await traceIdsIn(url('one'), first.projectId)).toContain('cached-route');
+  });
+});
+
+describe('the Node server with a shard', () => {
+  it('migrates a registered shard at start and serves its projects over HTTP', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'cts-shards-server-'));
+    const shardUrl = `file:${join(data, 'shard.db')}`;
+    const env = { CTS_DATA_DIR: data, PORT: '0', CTS_JOBS_INTERVAL_SECONDS: '3600' };
+    const quiet = { logger: silentLogger };
+    let server = await startNodeServer(env, quiet);
+    let projectId = '';
+    // Registered without its migrations (as if added while an older version ran).
+    await addShard(server.deps, { url: shardUrl, id: 'late' }, async () => {});
+    await server.close();
+    server = await startNodeServer(env, quiet);
+    try {
+      const project = await createProject(server.deps, { shard: 'late' });
+      projectId = project.id;
+      const key = await createApiKey(server.deps, { projectId: project.id, role: 'reporter' });
+      const res = await fetch(`${server.url}/v3/${project.id}/traces`, {
+        method: 'POST',
+        headers: { 'X-Auth-Token': key.token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ traces: [aTrace({ trace_id: 'over-http', time: Date.now() - 1000 })] }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    } finally {
+      await server.close();
+    }
+    expect(await traceIdsIn(shardUrl, projectId)).toEqual(['over-http']);
+    rmSync(data, { recursive: true, force: true });
   });
 });
