@@ -1,5 +1,5 @@
 import type { Deps } from '../domain/deps';
-import type { ShardDb } from '../domain/shards/router';
+import { CONTROL_SHARD, type ShardDb } from '../domain/shards/router';
 import { isUnreachableError } from '../store/db';
 import { readMaintenanceMark, writeMaintenanceMark } from '../store/maintenance-queries';
 import { runDigests } from './digests';
@@ -54,7 +54,11 @@ export interface JobsSummary {
  * remaining steps wait for the next run while the other databases' proceed.
  */
 export async function runScheduledJobs(deps: Deps, options: JobOptions): Promise<JobsSummary> {
-  const databases = await deps.shards.databases();
+  // The control database's jobs run on the caller's `db` (its handle to it: the same client, or
+  // one a test wrapped); the shards' on their own.
+  const databases = (await deps.shards.databases()).map((shard) =>
+    shard.id === CONTROL_SHARD ? { ...shard, db: deps.db } : shard,
+  );
   const sharded = databases.length > 1;
   const steps: JobResult[] = [];
   for (const { id, db } of await shardsOfThisRun(deps, databases)) {
