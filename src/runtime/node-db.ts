@@ -21,15 +21,16 @@ export function databaseUrl(config: Pick<Config, 'CTS_DATABASE_URL' | 'CTS_DATA_
 const onNode = !('Deno' in globalThis) && !('bun' in process.versions);
 
 /**
- * Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). On
- * Node, an embedded database runs on its own thread (`db-thread.ts`) unless `thread` is false.
+ * Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). With
+ * `CTS_DATABASE_THREAD` (or `thread`), an embedded database runs on a thread of its own on Node
+ * (`db-thread.ts`).
  */
 export async function openNodeDb(
   config: Pick<
     Config,
     'CTS_DATABASE_URL' | 'CTS_DATA_DIR' | 'CTS_DATABASE_AUTH_TOKEN' | 'CTS_DATABASE_CACHE_MB'
-  >,
-  { thread = onNode }: { thread?: boolean } = {},
+  > & { CTS_DATABASE_THREAD?: boolean },
+  { thread = config.CTS_DATABASE_THREAD ?? false }: { thread?: boolean } = {},
 ): Promise<Db> {
   const url = databaseUrl(config);
   const embedded = url.startsWith('file:');
@@ -41,7 +42,7 @@ export async function openNodeDb(
     ...(config.CTS_DATABASE_AUTH_TOKEN ? { authToken: config.CTS_DATABASE_AUTH_TOKEN } : {}),
     ...(embedded ? { concurrency: 1 } : {}),
   };
-  const client = embedded && thread ? await openThreadClient(options) : createClient(options);
+  const client = embedded && thread && onNode ? await openThreadClient(options) : createClient(options);
   if (embedded) await client.executeMultiple(embeddedPragmas(config.CTS_DATABASE_CACHE_MB));
   const db = createDb(client);
   // One process owns this client: concurrent trace writes may share transactions (group commit).

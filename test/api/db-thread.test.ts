@@ -143,8 +143,8 @@ describe('openNodeDb on Node', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs the embedded database on a thread, with its pragmas, migrations and group commit', async () => {
-    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }));
+  it('with CTS_DATABASE_THREAD, runs the embedded database on a thread: pragmas, migrations, group commit', async () => {
+    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'true' }));
     try {
       expect(db.$client.constructor.name).toBe('ThreadClient');
       await migrateDb(db);
@@ -171,9 +171,13 @@ describe('openNodeDb on Node', () => {
     }
   });
 
-  it('keeps the driver on the calling thread when asked (the bench ceilings)', async () => {
-    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: false });
-    expect(db.$client.constructor.name).not.toBe('ThreadClient');
-    db.$client.close();
+  it('keeps the driver on the calling thread by default, or when asked (the bench ceilings)', async () => {
+    for (const db of [
+      await openNodeDb(parseConfig({ CTS_DATA_DIR: dir })),
+      await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'true' }), { thread: false }),
+    ]) {
+      expect(db.$client.constructor.name).not.toBe('ThreadClient');
+      db.$client.close();
+    }
   });
 });
