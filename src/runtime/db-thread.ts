@@ -24,7 +24,8 @@ import {
  * A libSQL `Client` whose embedded database runs on a worker thread (Node). The embedded driver
  * runs every statement synchronously: on the server's thread an insert of 1,000 traces stops
  * every other request for its duration. On its own thread it overlaps the parsing and validation
- * of the next requests, and the two get a core each (ADR 0001, issue 16).
+ * of the next requests — a gain only where a core is free for it: on a busy 2-core machine it was
+ * none, so it is opt-in (`CTS_DATABASE_THREAD`; figures in ADR 0001, issue 16).
  *
  * Calls run on the thread one after another in the order they were made, exactly as on the
  * single connection (`concurrency: 1`) they replace; results come back as the driver builds them
@@ -52,7 +53,7 @@ class ThreadClient implements Client {
 
   constructor(worker: Worker) {
     this.#worker = worker;
-    // Reply 0 says the database is open (and the setup ran).
+    // Reply 0 says the database is open.
     this.opened = new Promise((resolve, reject) => this.#pending.set(0, { resolve, reject }));
     worker.on('message', (reply: ThreadReply) => this.#settle(reply));
     worker.on('error', (error) => this.#fail(error));
