@@ -36,8 +36,8 @@ export const ConfigSchema = z.object({
   /** Page cache for an embedded database, MiB (see docs/adr/0001-trace-storage.md). */
   CTS_DATABASE_CACHE_MB: int(2, 65536).default(32),
   /**
-   * Node: the embedded database on a worker thread of its own (see docs/adr/0001-trace-storage.md
-   * §11: a gain only where a core is free for it). Ignored by Deno, Bun and remote databases.
+   * Node: the embedded database on a worker thread of its own (docs/adr/0001-trace-storage.md,
+   * issue 16: a gain only where a core is free for it). Ignored by Deno, Bun and remote databases.
    */
   CTS_DATABASE_THREAD: bool.default(false),
   CTS_REGION: z
