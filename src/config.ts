@@ -35,6 +35,11 @@ export const ConfigSchema = z.object({
   CTS_DATABASE_AUTH_TOKEN: z.string().optional(),
   /** Page cache for an embedded database, MiB (see docs/adr/0001-trace-storage.md). */
   CTS_DATABASE_CACHE_MB: int(2, 65536).default(32),
+  /**
+   * Node: the embedded database on a worker thread of its own (docs/adr/0001-trace-storage.md,
+   * issue 16: a gain only where a core is free for it). Ignored by Deno, Bun and remote databases.
+   */
+  CTS_DATABASE_THREAD: bool.default(false),
   CTS_REGION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens')

@@ -49,8 +49,15 @@ interface Tampering {
 
 const decode = async (body: Uint8Array) => JSON.parse(new TextDecoder().decode(await gunzipBytes(body)));
 const encode = (doc: unknown) => gzipBytes(new TextEncoder().encode(JSON.stringify(doc)));
+/**
+ * A key the service never writes: its 16-hex suffix in capitals — or, when the suffix has no letter
+ * to capitalise (1 run in ~2,000: the suffix is a hash of a random project id), its last digit
+ * made a `G`; before, such a run "forged" the model's own name (EEXIST on the folder test).
+ */
 const upper = (key: string) =>
-  key.replace(/_([0-9a-f]{16})\.json\.gz$/, (_m, hex: string) => `_${hex.toUpperCase()}.json.gz`);
+  key.replace(/_([0-9a-f]{16})\.json\.gz$/, (_m, hex: string) =>
+    /[a-f]/.test(hex) ? `_${hex.toUpperCase()}.json.gz` : `_${hex.slice(0, 15)}G.json.gz`,
+  );
 
 async function copyObject(bucket: Bucket, from: string, to: string, metadata?: Record<string, string>) {
   const object = (await bucket.get(from))!;

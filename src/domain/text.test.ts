@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   fitText,
   isWellFormed,
+  jsonTextMayHoldLoneSurrogate,
   loneSurrogatePaths,
   toWellFormed,
   wellFormedJson,
@@ -42,5 +43,25 @@ describe('stored text', () => {
     ]);
     expect(loneSurrogatePaths('\udc00')).toEqual(['(body)']);
     expect(loneSurrogatePaths({ r: { s: '\udc00' } }, 'traces[0]')).toEqual(['traces[0].r.s']);
+  });
+
+  it('clears a JSON text by one scan only when no escape could make an unpaired surrogate', () => {
+    // Whatever the text, parsing can only yield one through a \uDxxx escape (in a string or a key).
+    const texts = [
+      '{"a":"x\\udc00"}',
+      '{"\\uD800k":1}',
+      '["\\ud83d\\ude00"]',
+      '{"a":"\\\\udc00"}',
+      '{"a":"é😀"}',
+    ];
+    const mayHold = texts.map(jsonTextMayHoldLoneSurrogate);
+    expect(mayHold).toEqual([true, true, true, true, false]);
+    for (const [i, text] of texts.entries()) {
+      // Never a miss: a text it clears parses to no unpaired surrogate.
+      if (loneSurrogatePaths(JSON.parse(text)).length > 0) expect(mayHold[i]).toBe(true);
+    }
+    // A pair written as escapes, or an escaped backslash, is a false alarm that the walk settles.
+    expect(loneSurrogatePaths(JSON.parse(texts[2]!))).toEqual([]);
+    expect(loneSurrogatePaths(JSON.parse(texts[3]!))).toEqual([]);
   });
 });

@@ -45,6 +45,14 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 const ESCAPED_LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}/g;
 
 /**
+ * False when a JSON text cannot parse to a string or key with an unpaired surrogate: only a
+ * `\uDxxx` escape can put one there (decoding UTF-8 never yields one; invalid bytes become
+ * U+FFFD). One scan of the text instead of a walk over every parsed value; true may be a false
+ * alarm (an escaped backslash before `uDxxx`), to be settled by `loneSurrogatePaths`.
+ */
+export const jsonTextMayHoldLoneSurrogate = (json: string): boolean => SURROGATE_ESCAPE.test(json);
+
+/**
  * JSON text written by `JSON.stringify` with every unpaired surrogate (in strings and keys alike)
  * replaced by U+FFFD. One regular-expression pass: cheap enough for every stored JSON text.
  */

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
@@ -8,6 +9,7 @@ import type { ConnectShard } from '../domain/shards/router';
 import { createDb, type Db, embeddedPragmas } from '../store/db';
 import { repairStoredText } from '../store/text-repair';
 import { coalesceWrites } from '../store/write-queue';
+import { openThreadClient } from './db-thread';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -16,23 +18,32 @@ export function databaseUrl(config: Pick<Config, 'CTS_DATABASE_URL' | 'CTS_DATA_
   return config.CTS_DATABASE_URL ?? `file:${join(resolve(config.CTS_DATA_DIR), 'cts.db')}`;
 }
 
-/** Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). */
+/** Deno and Bun run this entry too: they keep the embedded database on the calling thread. */
+const onNode = !('Deno' in globalThis) && !('bun' in process.versions);
+
+/**
+ * Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). With
+ * `CTS_DATABASE_THREAD` (or `thread`), an embedded database runs on a thread of its own on Node
+ * (`db-thread.ts`).
+ */
 export async function openNodeDb(
   config: Pick<
     Config,
     'CTS_DATABASE_URL' | 'CTS_DATA_DIR' | 'CTS_DATABASE_AUTH_TOKEN' | 'CTS_DATABASE_CACHE_MB'
-  >,
+  > & { CTS_DATABASE_THREAD?: boolean },
+  { thread = config.CTS_DATABASE_THREAD ?? false }: { thread?: boolean } = {},
 ): Promise<Db> {
   const url = databaseUrl(config);
   const embedded = url.startsWith('file:');
   if (embedded && !url.startsWith('file::memory:')) {
     mkdirSync(resolve(url.slice('file:'.length), '..'), { recursive: true });
   }
-  const client = createClient({
+  const options = {
     url,
-    authToken: config.CTS_DATABASE_AUTH_TOKEN,
+    ...(config.CTS_DATABASE_AUTH_TOKEN ? { authToken: config.CTS_DATABASE_AUTH_TOKEN } : {}),
     ...(embedded ? { concurrency: 1 } : {}),
-  });
+  };
+  const client = embedded && thread && onNode ? await openThreadClient(options) : createClient(options);
   if (embedded) await client.executeMultiple(embeddedPragmas(config.CTS_DATABASE_CACHE_MB));
   const db = createDb(client);
   // One process owns this client: concurrent trace writes may share transactions (group commit).

@@ -138,8 +138,11 @@ describe('startNodeServer', () => {
     expect((await request(server, 'GET', '/health')).status).toBe(200);
   });
 
-  it('keeps concurrent reports apart (group commit) and counts each one', async () => {
-    const { server } = await start(bootstrapped());
+  it.each([
+    ['', 'false'],
+    [' with the database on its own thread', 'true'],
+  ])('keeps concurrent reports apart (group commit) and counts each one%s', async (_, thread) => {
+    const { server } = await start(bootstrapped({ CTS_DATABASE_THREAD: thread }));
     const path = `/v3/${PROJECT}/traces`;
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>

@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { NewTraceRow } from '../../store/schema/traces';
 import { insertTraces } from '../../store/trace-queries';
 import type { Deps } from '../deps';
@@ -6,6 +5,7 @@ import { invalidRequest } from '../errors';
 import { deliverSoon } from '../notifications/delivery';
 import { planNotifications } from '../notifications/matching';
 import { toWellFormed, wellFormedJsonText } from '../text';
+import { uuidv7 } from '../uuid7';
 import { type ReportedTrace, TRACE_EXTRAS } from './schema';
 
 export interface RecordResult {
