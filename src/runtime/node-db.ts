@@ -66,7 +66,7 @@ export async function migrateDb(db: Db): Promise<number> {
  * names, never from the database.
  */
 export function nodeShardConnector(
-  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'>,
+  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'> & { CTS_DATABASE_THREAD?: boolean },
   env: Record<string, string | undefined> = process.env,
 ): ConnectShard {
   return (shard) =>
