@@ -18,6 +18,7 @@ import { aTrace, makeTestEnv, silentLogger, type TestEnv } from './helpers/app';
 import { signIn } from './helpers/console';
 import { projectOf, registerShard, traceIdsIn } from './helpers/shards';
 import { configureTracker, readArchive } from './helpers/transfer';
+import { startWebhookReceiver } from './helpers/webhook-receiver';
 
 const dir = mkdtempSync(join(tmpdir(), 'cts-shards-'));
 const url = (name: string) => `file:${join(dir, `${name}.db`)}`;
@@ -160,6 +161,39 @@ describe('projects on shards', () => {
     const key = await createApiKey(env.deps, { projectId: project.id, role: 'reader' });
     const res = await env.call('GET', `/v3/${project.id}/trackers?tracker_name=system`, { key: key.token });
     expect((await res.json()).trackers[0].domain_id).toBe(domainId);
+  });
+
+  it("delivers a project's key event notification from its shard's outbox", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const rule = await first.call('POST', `/v3/${first.projectId}/notifications`, {
+        body: {
+          notification_name: 'servers',
+          topic_id: receiver.url,
+          operation_type: 'customized',
+          operations: [{ service_type: 'ECS', resource_type: 'ecs', trace_names: ['deleteServer'] }],
+        },
+      });
+      expect(rule.status, await rule.clone().text()).toBe(201);
+      const res = await first.call('POST', `/v3/${first.projectId}/traces`, {
+        key: first.keys.reporter,
+        body: {
+          traces: [aTrace({ trace_id: 'deleted', trace_name: 'deleteServer', time: env.clock() - 1000 })],
+        },
+      });
+      expect(res.status).toBe(201);
+      // The first attempt follows the ingest in the background, from the shard's outbox.
+      const outbox = createClient({ url: url('one') });
+      const statuses = async () =>
+        (await outbox.execute('select status from notification_outbox')).rows.map((row) => row.status);
+      for (let i = 0; i < 100 && (await statuses()).join() !== 'delivered'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await statuses()).toEqual(['delivered']);
+      outbox.close();
+      expect(receiver.requests.map((r) => r.event.data.notification_name)).toEqual(['servers']);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('covers at most CTS_JOBS_SHARDS_PER_RUN databases a run, taking them in turn', async () => {
