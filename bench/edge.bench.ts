@@ -64,8 +64,8 @@ async function migratedSqld() {
   return sqld;
 }
 
-async function workerOnSqld(bundle: string): Promise<Target> {
-  const sqld = await migratedSqld();
+/** The Worker bundle in workerd on 127.0.0.1, bootstrapping PROJECT into `databaseUrl`. */
+async function startWorker(bundle: string, databaseUrl: string) {
   const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
@@ -73,9 +73,14 @@ async function workerOnSqld(bundle: string): Promise<Target> {
     scriptPath: bundle,
     modulesRoot: join(bundle, '..'),
     compatibilityDate: compatibilityDate(),
-    bindings: { CTS_DATABASE_URL: sqld.url, CTS_ADMIN_TOKEN: KEY, CTS_PROJECT_ID: PROJECT },
+    bindings: { CTS_DATABASE_URL: databaseUrl, CTS_ADMIN_TOKEN: KEY, CTS_PROJECT_ID: PROJECT },
   });
-  const url = (await mf.ready).origin;
+  return { mf, url: (await mf.ready).origin };
+}
+
+async function workerOnSqld(bundle: string): Promise<Target> {
+  const sqld = await migratedSqld();
+  const { mf, url } = await startWorker(bundle, sqld.url);
   return {
     name: 'Worker (workerd) + sqld',
     url,
@@ -138,16 +143,7 @@ async function workerSpread(bundle: string, shards: number) {
     databases.push(shard);
     await runCli(['shards', 'add', '--url', shard.url], cli);
   }
-  const mf = new Miniflare({
-    host: '127.0.0.1',
-    port: 0,
-    modules: true,
-    scriptPath: bundle,
-    modulesRoot: join(bundle, '..'),
-    compatibilityDate: compatibilityDate(),
-    bindings: { CTS_DATABASE_URL: control.url, CTS_ADMIN_TOKEN: KEY, CTS_PROJECT_ID: PROJECT },
-  });
-  const url = (await mf.ready).origin;
+  const { mf, url } = await startWorker(bundle, control.url);
   await (await fetch(`${url}/health`)).text(); // the isolate's start bootstraps PROJECT
   const tenants: Tenant[] = [{ id: PROJECT, key: KEY }];
   for (let i = 1; i < 3; i++) {

@@ -16,7 +16,7 @@ import type { Role } from '../store/schema/projects';
 import { ARCHIVE_USAGE, archiveQueryCommand, FILTER_FLAGS } from './archive-command';
 import { recordCliAudit } from './cli-audit';
 import { buildNodeDeps, migrateShards } from './node';
-import { migrateDb, nodeShardConnector } from './node-db';
+import { migrateShardDatabase } from './node-db';
 import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
 
 const USAGE = `Usage: cts <command> [options]
@@ -54,6 +54,16 @@ async function deps() {
 function closeDeps(d: Deps): void {
   d.shards.close();
   d.control.$client.close();
+}
+
+/** Runs a command on the deps, closing every database client it opened afterwards. */
+async function withDeps(run: (d: Deps) => Promise<number>): Promise<number> {
+  const d = await deps();
+  try {
+    return await run(d);
+  } finally {
+    closeDeps(d);
+  }
 }
 
 function need(flags: Record<string, unknown>, name: string): string {
@@ -127,8 +137,7 @@ const commands: Record<string, Command> = {
     return -1; // keeps running
   },
   async migrate() {
-    const d = await deps(); // buildNodeDeps applies the control database's migrations
-    try {
+    return withDeps(async (d) => {
       console.log('Migrations applied.');
       const shards = await migrateShards(d);
       for (const shard of shards)
@@ -136,13 +145,10 @@ const commands: Record<string, Command> = {
           `shard ${shard.id}: ${shard.error ? `NOT MIGRATED: ${shard.error}` : 'migrations applied.'}`,
         );
       return shards.some((shard) => shard.error) ? 1 : 0;
-    } finally {
-      closeDeps(d);
-    }
+    });
   },
   async 'projects create'(flags) {
-    const d = await deps();
-    try {
+    return withDeps(async (d) => {
       const project = await createProject(d, {
         id: flags.id as string | undefined,
         name: flags.name as string | undefined,
@@ -150,23 +156,17 @@ const commands: Record<string, Command> = {
       });
       console.log(JSON.stringify({ ...project, shard: await d.shards.shardOf(project.id) }, null, 2));
       return 0;
-    } finally {
-      closeDeps(d);
-    }
+    });
   },
   async 'projects list'() {
-    const d = await deps();
-    try {
+    return withDeps(async (d) => {
       for (const p of await listProjects(d))
         console.log(`${p.id}  ${p.name}  (shard ${await d.shards.shardOf(p.id)})`);
       return 0;
-    } finally {
-      closeDeps(d);
-    }
+    });
   },
   async 'shards add'(flags) {
-    const d = await deps();
-    try {
+    return withDeps(async (d) => {
       const shard = await addShard(
         d,
         {
@@ -174,24 +174,14 @@ const commands: Record<string, Command> = {
           url: need(flags, 'url'),
           tokenEnv: flags['token-env'] as string | undefined,
         },
-        async (ref) => {
-          const db = await nodeShardConnector(d.config)(ref);
-          try {
-            await migrateDb(db);
-          } finally {
-            db.$client.close();
-          }
-        },
+        (ref) => migrateShardDatabase(d.config, ref),
       );
       console.log(`Registered shard ${shard.id} (${shard.url}); new projects may be placed on it.`);
       return 0;
-    } finally {
-      closeDeps(d);
-    }
+    });
   },
   async 'shards list'() {
-    const d = await deps();
-    try {
+    return withDeps(async (d) => {
       for (const shard of await listShards(d)) {
         const up = await reachable(await d.shards.dbOfShard(shard.id)).catch(() => false);
         console.log(
@@ -199,9 +189,7 @@ const commands: Record<string, Command> = {
         );
       }
       return 0;
-    } finally {
-      closeDeps(d);
-    }
+    });
   },
   async 'keys create'(flags) {
     const role = need(flags, 'role');

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Config } from '../config';
-import type { ConnectShard } from '../domain/shards/router';
+import type { ConnectShard, ShardRef } from '../domain/shards/router';
 import { createDb, type Db, embeddedPragmas } from '../store/db';
 import { repairStoredText } from '../store/text-repair';
 import { coalesceWrites } from '../store/write-queue';
@@ -75,4 +75,17 @@ export function nodeShardConnector(
       CTS_DATABASE_URL: shard.url,
       CTS_DATABASE_AUTH_TOKEN: shard.tokenEnv ? env[shard.tokenEnv] : undefined,
     });
+}
+
+/** Opens a shard's database, applies the migrations and closes it again (`cts shards add`). */
+export async function migrateShardDatabase(
+  config: Parameters<typeof nodeShardConnector>[0],
+  shard: ShardRef,
+): Promise<void> {
+  const db = await nodeShardConnector(config)(shard);
+  try {
+    await migrateDb(db);
+  } finally {
+    db.$client.close();
+  }
 }

@@ -1,19 +1,12 @@
 import { createClient } from '@libsql/client';
 import { createApiKey, createProject } from '../../src/domain/projects/projects';
 import { addShard } from '../../src/domain/shards/shards';
-import { migrateDb, nodeShardConnector } from '../../src/runtime/node-db';
+import { migrateShardDatabase } from '../../src/runtime/node-db';
 import type { TestEnv } from './app';
 
 /** Registers a libSQL database (a `file:` path or a sqld URL) as a shard of `env`, migrated first. */
 export async function registerShard(env: TestEnv, url: string, id?: string) {
-  return addShard(env.deps, { url, id }, async (ref) => {
-    const db = await nodeShardConnector(env.deps.config)(ref);
-    try {
-      await migrateDb(db);
-    } finally {
-      db.$client.close();
-    }
-  });
+  return addShard(env.deps, { url, id }, (ref) => migrateShardDatabase(env.deps.config, ref));
 }
 
 /**
