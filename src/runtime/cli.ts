@@ -10,13 +10,12 @@ import {
   ROLES,
   revokeApiKey,
 } from '../domain/projects/projects';
-import { addShard, listShards, reachable } from '../domain/shards/shards';
 import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
 import { ARCHIVE_USAGE, archiveQueryCommand, FILTER_FLAGS } from './archive-command';
 import { recordCliAudit } from './cli-audit';
 import { buildNodeDeps, migrateShards } from './node';
-import { migrateShardDatabase } from './node-db';
+import { SHARDS_USAGE, shardCommands } from './shards-command';
 import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
 
 const USAGE = `Usage: cts <command> [options]
@@ -29,10 +28,7 @@ Commands:
                                               create a project (with its system tracker), on the
                                               given shard or the one with the fewest projects
   projects list
-  shards add --url URL [--id ID] [--token-env NAME]
-                                              register a libSQL database for projects (migrated
-                                              first); its auth token is read from $NAME
-  shards list                                 the databases holding projects, and their state
+${SHARDS_USAGE}
   keys create --project ID --role reporter|reader|admin [--name NAME]
   keys list --project ID
   keys revoke --project ID --key KEY_ID
@@ -45,7 +41,7 @@ ${ARCHIVE_USAGE}
 Configuration comes from the same environment variables as the server (see README).`;
 
 /** A command: gets parsed flags, prints its result, returns the exit code. */
-type Command = (flags: Record<string, string | boolean | undefined>) => Promise<number>;
+export type Command = (flags: Record<string, string | boolean | undefined>) => Promise<number>;
 
 async function deps() {
   return buildNodeDeps(parseConfig(process.env));
@@ -165,32 +161,7 @@ const commands: Record<string, Command> = {
       return 0;
     });
   },
-  async 'shards add'(flags) {
-    return withDeps(async (d) => {
-      const shard = await addShard(
-        d,
-        {
-          id: flags.id as string | undefined,
-          url: need(flags, 'url'),
-          tokenEnv: flags['token-env'] as string | undefined,
-        },
-        (ref) => migrateShardDatabase(d.config, ref),
-      );
-      console.log(`Registered shard ${shard.id} (${shard.url}); new projects may be placed on it.`);
-      return 0;
-    });
-  },
-  async 'shards list'() {
-    return withDeps(async (d) => {
-      for (const shard of await listShards(d)) {
-        const up = await reachable(await d.shards.dbOfShard(shard.id)).catch(() => false);
-        console.log(
-          `${shard.id.padEnd(12)}  ${String(shard.projects).padStart(6)} projects  ${up ? 'up  ' : 'DOWN'}  ${shard.url}`,
-        );
-      }
-      return 0;
-    });
-  },
+  ...shardCommands(withDeps),
   async 'keys create'(flags) {
     const role = need(flags, 'role');
     if (!ROLES.includes(role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
