@@ -157,9 +157,10 @@ async function workerSpread(bundle: string, shards: number) {
     tenants,
     /** Traces stored for the tenants, over every database. */
     async count() {
-      let total = 0;
-      for (const dbUrl of urls) for (const tenant of tenants) total += await countIn(dbUrl, tenant.id);
-      return total;
+      const counts = await Promise.all(
+        urls.flatMap((dbUrl) => tenants.map((tenant) => countIn(dbUrl, tenant.id))),
+      );
+      return counts.reduce((sum, count) => sum + count, 0); // summed once every count is in
     },
     async stop() {
       await mf.dispose();
