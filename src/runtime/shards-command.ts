@@ -1,5 +1,6 @@
 import type { Deps } from '../domain/deps';
-import { addShard, listShards, reachable } from '../domain/shards/shards';
+import { addShard, listShards } from '../domain/shards/shards';
+import { answers } from '../store/db';
 import type { Command } from './cli';
 import { migrateShardDatabase } from './node-db';
 
@@ -31,7 +32,7 @@ export function shardCommands(
     async 'shards list'() {
       return withDeps(async (d) => {
         for (const shard of await listShards(d)) {
-          const up = await reachable(await d.shards.dbOfShard(shard.id)).catch(() => false);
+          const up = await answers(await d.shards.dbOfShard(shard.id)).catch(() => false);
           console.log(
             `${shard.id.padEnd(12)}  ${String(shard.projects).padStart(6)} projects  ${up ? 'up  ' : 'DOWN'}  ${shard.url}`,
           );

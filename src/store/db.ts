@@ -68,3 +68,18 @@ export function isUnreachableError(error: unknown): boolean {
   }
   return false;
 }
+
+/** Whether a database answers a query within `timeoutMs` (`cts shards list`); never throws. */
+export async function answers(db: Db, timeoutMs = 3_000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([db.$client.execute('select 1').then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Db } from '../../store/db';
 import {
   countPlacements,
   countProjects,
@@ -102,19 +101,4 @@ export async function placeNewProject(
   let best = shards[0]!;
   for (const shard of shards) if ((placed.get(shard.id) ?? 0) < (placed.get(best.id) ?? 0)) best = shard;
   return best.id;
-}
-
-/** Whether a database answers (`cts shards list`), within `timeoutMs`. */
-export async function reachable(db: Db, timeoutMs = 3_000): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([db.$client.execute('select 1').then(() => true), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
 }
