@@ -151,6 +151,16 @@ function searchCriterion(filters: TraceFilters): Partial<TraceSearch> {
   return { [filters.search_by]: filters.search };
 }
 
+/** Filters that are one exact value, named alike in the console's URL and the API's query. */
+export const EXACT_FILTERS = [
+  'source_ip',
+  'code',
+  'request_id',
+  'tracker_name',
+  'trace_type',
+  'trace_rating',
+] as const satisfies ReadonlyArray<keyof TraceFilters>;
+
 /** The URL query for these filters (defaults left out), with the marker stack `m`. */
 export function filterParams(filters: TraceFilters, markers: string[] = filters.m): URLSearchParams {
   const params = new URLSearchParams();
@@ -165,12 +175,7 @@ export function filterParams(filters: TraceFilters, markers: string[] = filters.
     if (isPrefixSearch(filters)) put('match', 'prefix');
   }
   put('user', filters.user?.join(','));
-  put('source_ip', filters.source_ip);
-  put('code', filters.code);
-  put('request_id', filters.request_id);
-  put('tracker_name', filters.tracker_name);
-  put('trace_type', filters.trace_type);
-  put('trace_rating', filters.trace_rating);
+  for (const key of EXACT_FILTERS) put(key, filters[key]);
   put('trace_id', filters.trace_id);
   if (filters.range !== '1h') put('range', filters.range);
   if (filters.range === 'custom') {

@@ -1,6 +1,6 @@
 import type { Histogram } from '../../domain/traces/histogram';
 import { MAX_EXPORT_ROWS } from '../csv';
-import { isPrefixSearch, type TraceFilters } from '../trace-filters';
+import { EXACT_FILTERS, isPrefixSearch, type TraceFilters } from '../trace-filters';
 
 const n = (count: number) => count.toLocaleString('en');
 
@@ -37,12 +37,7 @@ export function ExportNote({
   put('resource_type', filters.resource_type);
   if (filters.search && !isPrefixSearch(filters)) put(filters.search_by, filters.search);
   put('user', filters.user?.length === 1 ? filters.user[0] : undefined);
-  put('source_ip', filters.source_ip);
-  put('code', filters.code);
-  put('request_id', filters.request_id);
-  put('tracker_name', filters.tracker_name);
-  put('trace_type', filters.trace_type);
-  put('trace_rating', filters.trace_rating);
+  for (const key of EXACT_FILTERS) put(key, filters[key]);
   const consoleOnly = (filters.user?.length ?? 0) > 1 || isPrefixSearch(filters);
   return (
     <div class="export-note">
