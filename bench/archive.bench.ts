@@ -14,16 +14,12 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { eq } from 'drizzle-orm';
-import { parseConfig } from '../src/config';
 import { sha256Hex } from '../src/domain/crypto';
-import { createProject } from '../src/domain/projects/projects';
 import { runDigests } from '../src/jobs/digests';
 import { archiveQueryCommand } from '../src/runtime/archive-command';
-import { buildNodeDeps } from '../src/runtime/node';
-import { trackers, transferredFiles } from '../src/store/schema';
+import { transferredFiles } from '../src/store/schema';
 import { fileTime, HOUR_MS } from '../src/transfer/digest';
-import { silentLogger } from '../test/helpers/app';
+import { archivingProject } from './lib/archiving-project';
 import { traceStream } from './lib/trace-data';
 
 const TOTAL = Number(process.env.BENCH_ARCHIVE_TRACES ?? 1_000_000);
@@ -37,16 +33,7 @@ const MB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'cts-bench-archive-'));
 try {
   const settings = { CTS_DATA_DIR: dir, CTS_REGION: REGION, CTS_DIGESTS_MAX_PER_RUN: '100000' };
-  const config = parseConfig(settings);
-  const deps = await buildNodeDeps(config, { logger: silentLogger });
-  const project = await createProject(deps, {});
-  await deps.buckets.create(BUCKET);
-  const bucket = deps.buckets.bucket(BUCKET);
-  await deps.db
-    .update(trackers)
-    .set({ bucketName: BUCKET, isSupportValidate: true })
-    .where(eq(trackers.projectId, project.id));
-  await runDigests(deps, { now: START });
+  const { deps, project, bucket } = await archivingProject(settings, BUCKET, START);
 
   // The traces' times walk through the files' hours: a file is uploaded a minute after its newest.
   const files = Math.ceil(TOTAL / PER_FILE);

@@ -11,18 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
-import { parseConfig } from '../src/config';
 import { sha256Hex } from '../src/domain/crypto';
-import { createProject } from '../src/domain/projects/projects';
 import { runDigests } from '../src/jobs/digests';
-import { buildNodeDeps } from '../src/runtime/node';
-import { trackers, transferredFiles } from '../src/store/schema';
+import { transferredFiles } from '../src/store/schema';
 import { listSigningKeys } from '../src/store/signing-key-queries';
 import { fileTime, gzipBytes, HOUR_MS } from '../src/transfer/digest';
 import { importVerifiers } from '../src/transfer/digest-signing';
 import { verifyArchive } from '../src/verify/verify';
-import { silentLogger } from '../test/helpers/app';
+import { archivingProject } from './lib/archiving-project';
 import { traceStream } from './lib/trace-data';
 
 const HOURS = Number(process.env.BENCH_VERIFY_HOURS ?? 168);
@@ -34,16 +30,8 @@ const MB = 1024 * 1024;
 
 const dir = mkdtempSync(join(tmpdir(), 'cts-bench-verify-'));
 try {
-  const config = parseConfig({ CTS_DATA_DIR: dir, CTS_REGION: 'bench-1', CTS_DIGESTS_MAX_PER_RUN: '100000' });
-  const deps = await buildNodeDeps(config, { logger: silentLogger });
-  const project = await createProject(deps, {});
-  await deps.buckets.create(BUCKET);
-  const bucket = deps.buckets.bucket(BUCKET);
-  await deps.db
-    .update(trackers)
-    .set({ bucketName: BUCKET, isSupportValidate: true })
-    .where(eq(trackers.projectId, project.id));
-  await runDigests(deps, { now: START });
+  const settings = { CTS_DATA_DIR: dir, CTS_REGION: 'bench-1', CTS_DIGESTS_MAX_PER_RUN: '100000' };
+  const { deps, project, bucket } = await archivingProject(settings, BUCKET, START);
 
   const stream = traceStream(7, START, 500);
   let bytes = 0;
@@ -86,7 +74,7 @@ try {
       `written by runDigests in ${digestSeconds.toFixed(2)} s (${(written.written / digestSeconds).toFixed(0)} digests/s)`,
   );
 
-  const published = await listSigningKeys(deps.db);
+  const published = await listSigningKeys(deps.control);
   const trusted = (await Promise.all(published.map((k) => importVerifiers(k.publicKeyPem)))).flat();
   const started = performance.now();
   const result = await verifyArchive({
