@@ -18,7 +18,8 @@ import { sha256Hex } from '../src/domain/crypto';
 import { runDigests } from '../src/jobs/digests';
 import { archiveQueryCommand } from '../src/runtime/archive-command';
 import { transferredFiles } from '../src/store/schema';
-import { fileTime, HOUR_MS } from '../src/transfer/digest';
+import { HOUR_MS } from '../src/transfer/digest';
+import { traceFileKey } from '../src/transfer/trace-file';
 import { archivingProject } from './lib/archiving-project';
 import { traceStream } from './lib/trace-data';
 
@@ -71,9 +72,17 @@ try {
     const oldest = traces[0]!.time;
     const newest = traces.at(-1)!.time;
     const uploadedAt = Math.floor((newest + 60_000) / 1000) * 1000;
-    const d = new Date(uploadedAt);
     const suffix = f.toString(16).padStart(16, '0');
-    const key = `CloudTraces/${REGION}/${d.getUTCFullYear()}/${d.getUTCMonth() + 1}/${d.getUTCDate()}/system/ECS/CloudTrace_${REGION}-${project.id}_${fileTime(uploadedAt)}_${suffix}.json.gz`;
+    const key = traceFileKey({
+      region: REGION,
+      projectId: project.id,
+      trackerName: 'system',
+      serviceType: 'ECS',
+      filePrefix: '',
+      compress: true,
+      uploadedAt,
+      suffix,
+    });
     const json = Buffer.from(JSON.stringify(traces));
     const body = gzipSync(json, { level: 6 });
     await bucket.put(key, body, { contentType: 'application/gzip' });

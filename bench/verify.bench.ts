@@ -15,8 +15,9 @@ import { sha256Hex } from '../src/domain/crypto';
 import { runDigests } from '../src/jobs/digests';
 import { transferredFiles } from '../src/store/schema';
 import { listSigningKeys } from '../src/store/signing-key-queries';
-import { fileTime, gzipBytes, HOUR_MS } from '../src/transfer/digest';
+import { gzipBytes, HOUR_MS } from '../src/transfer/digest';
 import { importVerifiers } from '../src/transfer/digest-signing';
+import { traceFileKey } from '../src/transfer/trace-file';
 import { verifyArchive } from '../src/verify/verify';
 import { archivingProject } from './lib/archiving-project';
 import { traceStream } from './lib/trace-data';
@@ -40,9 +41,17 @@ try {
     const rows = [];
     for (let i = 0; i < PER_HOUR; i++) {
       const uploadedAt = START + hour * HOUR_MS + (i + 1) * Math.floor(HOUR_MS / (PER_HOUR + 1));
-      const d = new Date(uploadedAt);
       const suffix = (hour * PER_HOUR + i).toString(16).padStart(16, '0');
-      const key = `CloudTraces/bench-1/${d.getUTCFullYear()}/${d.getUTCMonth() + 1}/${d.getUTCDate()}/system/ECS/CloudTrace_bench-1-${project.id}_${fileTime(uploadedAt)}_${suffix}.json.gz`;
+      const key = traceFileKey({
+        region: 'bench-1',
+        projectId: project.id,
+        trackerName: 'system',
+        serviceType: 'ECS',
+        filePrefix: '',
+        compress: true,
+        uploadedAt,
+        suffix,
+      });
       const body = await gzipBytes(new TextEncoder().encode(JSON.stringify(stream.take(TRACES_PER_FILE))));
       await bucket.put(key, body, { contentType: 'application/gzip' });
       bytes += body.byteLength;

@@ -1,4 +1,5 @@
 import { sha256Hex } from '../domain/crypto';
+import { fileTime } from './digest';
 
 /** Reference §7.1–7.2 naming. */
 export interface TraceFileName {
@@ -13,11 +14,6 @@ export interface TraceFileName {
   uploadedAt: number;
   /** 16 hex characters, see `fileSuffix`. */
   suffix: string;
-}
-
-/** `2016-05-30T16-20-56Z`: the reference's time format (hyphens in the time part). */
-export function fileTimestamp(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().slice(0, 19).replaceAll(':', '-')}Z`;
 }
 
 /**
@@ -38,7 +34,7 @@ export function traceFileKey(name: TraceFileName): string {
   ];
   const prefix = name.filePrefix === '' ? '' : `${name.filePrefix}_`;
   const extension = name.compress ? '.json.gz' : '.json';
-  const file = `${prefix}CloudTrace_${name.region}-${name.projectId}_${fileTimestamp(name.uploadedAt)}_${name.suffix}${extension}`;
+  const file = `${prefix}CloudTrace_${name.region}-${name.projectId}_${fileTime(name.uploadedAt)}_${name.suffix}${extension}`;
   return `${folders.join('/')}/${file}`;
 }
 
