@@ -19,8 +19,7 @@ import { runDigests } from '../src/jobs/digests';
 import { archiveQueryCommand } from '../src/runtime/archive-command';
 import { transferredFiles } from '../src/store/schema';
 import { HOUR_MS } from '../src/transfer/digest';
-import { traceFileKey } from '../src/transfer/trace-file';
-import { archivingProject } from './lib/archiving-project';
+import { archivingProject, systemFileKey } from './lib/archiving-project';
 import { traceStream } from './lib/trace-data';
 
 const TOTAL = Number(process.env.BENCH_ARCHIVE_TRACES ?? 1_000_000);
@@ -73,16 +72,7 @@ try {
     const newest = traces.at(-1)!.time;
     const uploadedAt = Math.floor((newest + 60_000) / 1000) * 1000;
     const suffix = f.toString(16).padStart(16, '0');
-    const key = traceFileKey({
-      region: REGION,
-      projectId: project.id,
-      trackerName: 'system',
-      serviceType: 'ECS',
-      filePrefix: '',
-      compress: true,
-      uploadedAt,
-      suffix,
-    });
+    const key = systemFileKey(REGION, project.id, uploadedAt, suffix);
     const json = Buffer.from(JSON.stringify(traces));
     const body = gzipSync(json, { level: 6 });
     await bucket.put(key, body, { contentType: 'application/gzip' });

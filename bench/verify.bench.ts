@@ -17,9 +17,8 @@ import { transferredFiles } from '../src/store/schema';
 import { listSigningKeys } from '../src/store/signing-key-queries';
 import { gzipBytes, HOUR_MS } from '../src/transfer/digest';
 import { importVerifiers } from '../src/transfer/digest-signing';
-import { traceFileKey } from '../src/transfer/trace-file';
 import { verifyArchive } from '../src/verify/verify';
-import { archivingProject } from './lib/archiving-project';
+import { archivingProject, systemFileKey } from './lib/archiving-project';
 import { traceStream } from './lib/trace-data';
 
 const HOURS = Number(process.env.BENCH_VERIFY_HOURS ?? 168);
@@ -42,16 +41,7 @@ try {
     for (let i = 0; i < PER_HOUR; i++) {
       const uploadedAt = START + hour * HOUR_MS + (i + 1) * Math.floor(HOUR_MS / (PER_HOUR + 1));
       const suffix = (hour * PER_HOUR + i).toString(16).padStart(16, '0');
-      const key = traceFileKey({
-        region: 'bench-1',
-        projectId: project.id,
-        trackerName: 'system',
-        serviceType: 'ECS',
-        filePrefix: '',
-        compress: true,
-        uploadedAt,
-        suffix,
-      });
+      const key = systemFileKey('bench-1', project.id, uploadedAt, suffix);
       const body = await gzipBytes(new TextEncoder().encode(JSON.stringify(stream.take(TRACES_PER_FILE))));
       await bucket.put(key, body, { contentType: 'application/gzip' });
       bytes += body.byteLength;

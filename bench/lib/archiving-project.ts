@@ -5,6 +5,7 @@ import { createProject } from '../../src/domain/projects/projects';
 import { runDigests } from '../../src/jobs/digests';
 import { buildNodeDeps } from '../../src/runtime/node';
 import { trackers } from '../../src/store/schema';
+import { traceFileKey } from '../../src/transfer/trace-file';
 import { silentLogger } from '../../test/helpers/app';
 
 /**
@@ -21,4 +22,18 @@ export async function archivingProject(settings: Record<string, string>, bucketN
     .where(eq(trackers.projectId, project.id));
   await runDigests(deps, { now: start });
   return { deps, project, bucket: deps.buckets.bucket(bucketName) };
+}
+
+/** The object key of a gzipped trace file of `projectId`'s `system` tracker (service ECS, no prefix). */
+export function systemFileKey(region: string, projectId: string, uploadedAt: number, suffix: string): string {
+  return traceFileKey({
+    region,
+    projectId,
+    trackerName: 'system',
+    serviceType: 'ECS',
+    filePrefix: '',
+    compress: true,
+    uploadedAt,
+    suffix,
+  });
 }
