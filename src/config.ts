@@ -4,6 +4,15 @@ import { canonicalCidr } from './api/client-ip';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** What CTS_DATABASE_THREAD was before `auto`: a boolean. */
+const LEGACY_THREAD_VALUES: Record<string, string> = {
+  true: 'all',
+  1: 'all',
+  yes: 'all',
+  false: 'off',
+  0: 'off',
+  no: 'off',
+};
 const projectId = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -36,10 +45,16 @@ export const ConfigSchema = z.object({
   /** Page cache for an embedded database, MiB (see docs/adr/0001-trace-storage.md). */
   CTS_DATABASE_CACHE_MB: int(2, 65536).default(32),
   /**
-   * Node: the embedded database on a worker thread of its own (docs/adr/0001-trace-storage.md,
-   * issue 16: a gain only where a core is free for it). Ignored by Deno, Bun and remote databases.
+   * Node, embedded database: `auto` runs large writes (reports of many traces) and checkpoints on
+   * a database thread and everything else on the server's; `all` runs every call on the thread;
+   * `off` none (docs/adr/0001-trace-storage.md, issue 16). Ignored by Deno, Bun and remote databases.
    */
-  CTS_DATABASE_THREAD: bool.default(false),
+  CTS_DATABASE_THREAD: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? (LEGACY_THREAD_VALUES[value] ?? value) : value),
+      z.enum(['auto', 'all', 'off']),
+    )
+    .default('auto'),
   CTS_REGION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens')

@@ -10,7 +10,7 @@
  * per call and its bound values live until that statement object is garbage-collected and its
  * native finalizer has run in a later turn of the event loop — which a loop of synchronous
  * inserts never gives it (see docs/adr/0001-trace-storage.md). The driver runs on this thread
- * (`thread: false`), as it always did here: the ceilings are the driver's, not the server's setup.
+ * (`thread: 'off'`), as it always did here: the ceilings are the driver's, not the server's setup.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ const COLUMNS = Object.entries(getTableColumns(traces))
 
 async function open(naive: boolean) {
   if (!naive) {
-    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: false });
+    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: 'off' });
     await migrateDb(db);
     return db.$client;
   }
@@ -114,7 +114,7 @@ async function single(count: number) {
 
 /** The store query alone for every sample of the HTTP run: the ceiling of (d). */
 async function query(samplesFile: string) {
-  const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: false });
+  const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: 'off' });
   const { projectId, samples } = JSON.parse(readFileSync(samplesFile, 'utf8')) as {
     projectId: string;
     samples: QuerySample[];
@@ -136,7 +136,7 @@ async function query(samplesFile: string) {
 
 /** Traces stored for the bench project: what the HTTP clients counted must match it. */
 async function count() {
-  const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: false });
+  const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir }), { thread: 'off' });
   const stored = await countTraces(db, PROJECT);
   db.$client.close();
   return { count: stored };

@@ -24,8 +24,9 @@ import {
  * A libSQL `Client` whose embedded database runs on a worker thread (Node). The embedded driver
  * runs every statement synchronously: on the server's thread an insert of 1,000 traces stops
  * every other request for its duration. On its own thread it overlaps the parsing and validation
- * of the next requests — a gain only where a core is free for it: on a busy 2-core machine it was
- * none, so it is opt-in (`CTS_DATABASE_THREAD`; figures in ADR 0001, issue 16).
+ * of the next requests. By default (`CTS_DATABASE_THREAD=auto`) only large writes and checkpoints
+ * come here (`split-client.ts`): crossing threads costs a small write more than it saves;
+ * `CTS_DATABASE_THREAD=all` sends every call (figures in ADR 0001, issue 16).
  *
  * Calls run on the thread one after another in the order they were made, exactly as on the
  * single connection (`concurrency: 1`) they replace; results come back as the driver builds them

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { createClient } from '@libsql/client';
+import { type Client, createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Config } from '../config';
 import type { ConnectShard, ShardRef } from '../domain/shards/router';
@@ -10,6 +10,7 @@ import { createDb, type Db, embeddedPragmas } from '../store/db';
 import { repairStoredText } from '../store/text-repair';
 import { coalesceWrites } from '../store/write-queue';
 import { openThreadClient } from './db-thread';
+import { DIRECT_AUTOCHECKPOINT, splitClient } from './split-client';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -21,30 +22,47 @@ export function databaseUrl(config: Pick<Config, 'CTS_DATABASE_URL' | 'CTS_DATA_
 /** Deno and Bun run this entry too: they keep the embedded database on the calling thread. */
 const onNode = !('Deno' in globalThis) && !('bun' in process.versions);
 
+type ThreadMode = Config['CTS_DATABASE_THREAD'];
+
 /**
- * Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). With
- * `CTS_DATABASE_THREAD` (or `thread`), an embedded database runs on a thread of its own on Node
- * (`db-thread.ts`).
+ * Opens the configured database from Node (embedded file, `:memory:` or a libSQL server). An
+ * embedded file database on Node uses a database thread as `CTS_DATABASE_THREAD` (or `thread`)
+ * says: `auto`, large writes and checkpoints there (`split-client.ts`); `all`, every call
+ * (`db-thread.ts`); `off`, none.
  */
 export async function openNodeDb(
   config: Pick<
     Config,
     'CTS_DATABASE_URL' | 'CTS_DATA_DIR' | 'CTS_DATABASE_AUTH_TOKEN' | 'CTS_DATABASE_CACHE_MB'
-  > & { CTS_DATABASE_THREAD?: boolean },
-  { thread = config.CTS_DATABASE_THREAD ?? false }: { thread?: boolean } = {},
+  > & { CTS_DATABASE_THREAD?: ThreadMode },
+  { thread = config.CTS_DATABASE_THREAD ?? 'auto' }: { thread?: ThreadMode } = {},
 ): Promise<Db> {
   const url = databaseUrl(config);
   const embedded = url.startsWith('file:');
-  if (embedded && !url.startsWith('file::memory:')) {
-    mkdirSync(resolve(url.slice('file:'.length), '..'), { recursive: true });
-  }
+  const inMemory = url.startsWith('file::memory:') || url.includes('mode=memory');
+  if (embedded && !inMemory) mkdirSync(resolve(url.slice('file:'.length), '..'), { recursive: true });
   const options = {
     url,
     ...(config.CTS_DATABASE_AUTH_TOKEN ? { authToken: config.CTS_DATABASE_AUTH_TOKEN } : {}),
     ...(embedded ? { concurrency: 1 } : {}),
   };
-  const client = embedded && thread && onNode ? await openThreadClient(options) : createClient(options);
-  if (embedded) await client.executeMultiple(embeddedPragmas(config.CTS_DATABASE_CACHE_MB));
+  // An in-memory database is one connection's: a second connection would open another database.
+  const mode = !embedded || !onNode || (inMemory && thread === 'auto') ? 'off' : thread;
+  const pragmas = embeddedPragmas(config.CTS_DATABASE_CACHE_MB);
+  let client: Client;
+  if (mode === 'all') {
+    client = await openThreadClient(options);
+    await client.executeMultiple(pragmas);
+  } else {
+    client = createClient(options);
+    if (embedded) await client.executeMultiple(pragmas);
+    if (mode === 'auto') {
+      const threaded = await openThreadClient(options);
+      await threaded.executeMultiple(pragmas);
+      await client.execute(`PRAGMA wal_autocheckpoint = ${DIRECT_AUTOCHECKPOINT}`);
+      client = splitClient(client, threaded);
+    }
+  }
   const db = createDb(client);
   // One process owns this client: concurrent trace writes may share transactions (group commit).
   coalesceWrites(db);
@@ -66,7 +84,7 @@ export async function migrateDb(db: Db): Promise<number> {
  * names, never from the database.
  */
 export function nodeShardConnector(
-  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'> & { CTS_DATABASE_THREAD?: boolean },
+  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'> & { CTS_DATABASE_THREAD?: ThreadMode },
   env: Record<string, string | undefined> = process.env,
 ): ConnectShard {
   return (shard) =>

@@ -42,7 +42,12 @@ interface Queue {
 
 /** At most this many statements in one transaction (a 1,000-trace report is one or two). */
 const MAX_GROUP_STATEMENTS = 32;
-/** At most this many items in one merged statement (as many as one report may carry). */
+/**
+ * At most this many items in one group (as many as one report may carry), merged or not: large
+ * reports commit one at a time, each answered as soon as it is stored, instead of waiting for a
+ * whole group and then sending their clients back all at once — with the database on a thread
+ * (`runtime/split-client.ts`) the server parses the next report while one is written.
+ */
 const MAX_MERGED_ITEMS = 1000;
 
 const queues = new WeakMap<Db, Queue>();
@@ -132,11 +137,14 @@ function takeGroup(queue: Queue): Part[] {
   const parts: Part[] = [];
   const open = new Map<MergeKind<unknown>, Merged>();
   let size = 0;
+  let items = 0;
   while (queue.pending.length > 0) {
     const write = queue.pending[0]!;
     const merge = write.merge;
+    if (merge && parts.length > 0 && items + merge.items.length > MAX_MERGED_ITEMS) break;
+    items += merge?.items.length ?? 0;
     const joins = merge && open.get(merge.kind);
-    if (joins && joins.items + merge.items.length <= MAX_MERGED_ITEMS) {
+    if (joins) {
       joins.writes.push(write);
       joins.items += merge.items.length;
     } else {

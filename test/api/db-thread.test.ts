@@ -143,8 +143,8 @@ describe('openNodeDb on Node', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('with CTS_DATABASE_THREAD, runs the embedded database on a thread: pragmas, migrations, group commit', async () => {
-    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'true' }));
+  it('with CTS_DATABASE_THREAD=all, runs the embedded database on a thread: pragmas, migrations, group commit', async () => {
+    const db = await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'all' }));
     try {
       expect(db.$client.constructor.name).toBe('ThreadClient');
       await migrateDb(db);
@@ -171,12 +171,12 @@ describe('openNodeDb on Node', () => {
     }
   });
 
-  it('keeps the driver on the calling thread by default, or when asked (the bench ceilings)', async () => {
+  it('keeps the driver on the calling thread when asked (the bench ceilings)', async () => {
     for (const db of [
-      await openNodeDb(parseConfig({ CTS_DATA_DIR: dir })),
-      await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'true' }), { thread: false }),
+      await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'off' })),
+      await openNodeDb(parseConfig({ CTS_DATA_DIR: dir, CTS_DATABASE_THREAD: 'all' }), { thread: 'off' }),
     ]) {
-      expect(db.$client.constructor.name).not.toBe('ThreadClient');
+      expect(db.$client.constructor.name).toBe('Sqlite3Client');
       db.$client.close();
     }
   });

@@ -132,6 +132,26 @@ describe('group commit of trace writes', () => {
     expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
   });
 
+  it('gives a group at most 1,000 traces: large reports each commit alone, and are answered in turn', async () => {
+    const batch = vi.spyOn(env.deps.db, 'batch');
+    const execute = vi.spyOn(env.deps.db.$client, 'execute');
+    const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    const results = await Promise.all([
+      recordTraces(env.deps, env.projectId, traces(...ids('a', 600))),
+      recordTraces(env.deps, env.projectId, traces(...ids('b', 600))),
+      recordTraces(env.deps, env.projectId, traces(...ids('c', 300), 'a0')),
+    ]);
+    expect(results.map((r) => [r.recorded, r.duplicates])).toEqual([
+      [600, 0],
+      [600, 0],
+      [300, 1],
+    ]);
+    // a, then b with c merged (901 traces): two statements, no transaction holding all three.
+    expect(traceBatches(batch)).toBe(0);
+    expect(traceInserts(execute)).toBe(2);
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(1500);
+  });
+
   it('retries a write the database refused as busy (a libSQL server under concurrent writers)', async () => {
     let attempts = 0;
     const busyOnce = {

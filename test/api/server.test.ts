@@ -139,8 +139,9 @@ describe('startNodeServer', () => {
   });
 
   it.each([
-    ['', 'false'],
-    [' with the database on its own thread', 'true'],
+    [' (large writes on the database thread: auto)', 'auto'],
+    [' with every call on the database thread', 'all'],
+    [' with no database thread', 'off'],
   ])('keeps concurrent reports apart (group commit) and counts each one%s', async (_, thread) => {
     const { server } = await start(bootstrapped({ CTS_DATABASE_THREAD: thread }));
     const path = `/v3/${PROJECT}/traces`;
