@@ -14,6 +14,7 @@ import { runScheduledJobs } from '../jobs';
 import type { Role } from '../store/schema/projects';
 import { ARCHIVE_USAGE, archiveQueryCommand, FILTER_FLAGS } from './archive-command';
 import { recordCliAudit } from './cli-audit';
+import { databaseThreadsClosed } from './db-thread';
 import { buildNodeDeps, migrateShards } from './node';
 import { SHARDS_USAGE, shardCommands } from './shards-command';
 import { stderrProgress, VERIFY_USAGE, verifyCommand } from './verify-command';
@@ -267,5 +268,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2)).finally(databaseThreadsClosed);
 if (code >= 0) process.exit(code);

@@ -33,6 +33,18 @@ import {
  * (rows readable by index and by column name, as drizzle reads them), errors with their `code`.
  * Interactive transactions are not offered (the app uses `batch`; see store/db.ts).
  */
+/** The exits of the database threads whose clients were closed and that have not exited yet. */
+const closing = new Set<Promise<void>>();
+
+/**
+ * Resolves once every database thread closed so far has closed its database and exited. A process
+ * awaits it before `process.exit`: exiting terminates a thread that is still closing its database,
+ * and the native driver then aborts the process.
+ */
+export async function databaseThreadsClosed(): Promise<void> {
+  await Promise.all(closing);
+}
+
 export async function openThreadClient(config: ThreadData['config']): Promise<Client> {
   const data: ThreadData = { clientPath: createRequire(import.meta.url).resolve('@libsql/client'), config };
   // `__name`: bundlers that keep function names (esbuild's keepNames) call it inside the function.
@@ -51,9 +63,11 @@ class ThreadClient implements Client {
   #nextId = 1;
   #pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
   #exited = false;
+  #exit: Promise<void>;
 
   constructor(worker: Worker) {
     this.#worker = worker;
+    this.#exit = new Promise((resolve) => worker.once('exit', () => resolve()));
     // Reply 0 says the database is open.
     this.opened = new Promise((resolve, reject) => this.#pending.set(0, { resolve, reject }));
     worker.on('message', (reply: ThreadReply) => this.#settle(reply));
@@ -69,8 +83,9 @@ class ThreadClient implements Client {
     const call = this.#pending.get(reply.id);
     if (!call) return;
     this.#pending.delete(reply.id);
-    // An idle client does not keep the process alive (as the synchronous driver would not).
-    if (this.#pending.size === 0) this.#worker.unref();
+    // An idle client does not keep the process alive (as the synchronous driver would not); a
+    // closed one does, until its thread has closed the database and exited.
+    if (this.#pending.size === 0 && !this.closed) this.#worker.unref();
     if (reply.ok) call.resolve(reply.value);
     else call.reject(errorFromWire(reply.error));
   }
@@ -126,9 +141,12 @@ class ThreadClient implements Client {
   /** Closes after the calls already made; the thread then exits. */
   close(): void {
     if (this.closed) return;
-    const closing = this.#call({ op: 'close' });
+    const closed = this.#call({ op: 'close' });
     this.closed = true;
-    void closing.catch(() => {});
+    void closed.catch(() => {});
+    const exit = this.#exit;
+    closing.add(exit);
+    void exit.then(() => closing.delete(exit));
   }
 
   reconnect(): void {

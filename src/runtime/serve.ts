@@ -1,5 +1,6 @@
 import process from 'node:process';
 import { ConfigError } from '../config';
+import { databaseThreadsClosed } from './db-thread';
 import { type Listen, listenWithNode, startNodeServer } from './node';
 
 /**
@@ -11,6 +12,7 @@ export async function serveUntilStopped(listen: Listen = listenWithNode): Promis
     const server = await startNodeServer(process.env, {}, listen);
     const stop = async () => {
       await server.close();
+      await databaseThreadsClosed();
       process.exit(0);
     };
     process.once('SIGINT', stop);

@@ -156,6 +156,11 @@ describe('cts shards', () => {
     const bad = await cts(['shards', 'add', '--url', 'ftp://nowhere'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Invalid shard url/);
+    const unreachable = await cts(['shards', 'add', '--url', 'http://127.0.0.1:9'], env);
+    expect(unreachable).toMatchObject({ code: 1, stdout: '' });
+    expect(unreachable.stderr).toBe(
+      'The shard http://127.0.0.1:9 cannot be reached or migrated: bad port.\n',
+    );
 
     const shardOf = async (args: string[]) => {
       const run = await cts(['projects', 'create', ...args], env);

@@ -61,10 +61,23 @@ export async function addShard(
   };
   if (existing.some((shard) => shard.id === row.id || shard.url === row.url))
     throw new CtsError(409, 'CTS.0003', `A shard with the id ${row.id} or the URL ${row.url} exists.`);
-  await prepare(row);
+  await prepare(row).catch((error: unknown) => {
+    throw new CtsError(
+      503,
+      'CTS.0005',
+      `The shard ${row.url} cannot be reached or migrated: ${rootCause(error)}.`,
+    );
+  });
   if (!(await insertShard(deps.control, row)))
     throw new CtsError(409, 'CTS.0003', `A shard with the id ${row.id} exists.`);
   return row;
+}
+
+/** The innermost `cause` of an error, as one line: what an operator needs to act on. */
+function rootCause(error: unknown): string {
+  let inner = error;
+  while (inner instanceof Error && inner.cause !== undefined) inner = inner.cause;
+  return inner instanceof Error ? inner.message : String(inner);
 }
 
 /** The control database (as a shard) and every registered shard, with their projects. */

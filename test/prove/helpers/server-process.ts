@@ -34,8 +34,8 @@ export interface ServerProcess {
   onLine(listener: (line: string) => void): () => void;
   /** SIGKILL by the child's own pid; resolves once it has exited. */
   kill(): Promise<void>;
-  /** SIGTERM (the server's clean shutdown), SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM (the server's clean shutdown), SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
   readonly exited: boolean;
 }
 
@@ -76,10 +76,10 @@ function wrap(child: ChildProcess, port: number): ServerProcess {
   const lines: string[] = [];
   const listeners = new Set<(line: string) => void>();
   let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
       exited = true;
-      resolve();
+      resolve(code);
     }),
   );
   const feed = (stream: NodeJS.ReadableStream | null) => {
@@ -128,11 +128,11 @@ function wrap(child: ChildProcess, port: number): ServerProcess {
     },
     kill,
     async stop(graceMs = 5_000) {
-      if (exited) return;
-      child.kill('SIGTERM');
+      if (!exited) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exit;
+      const code = await exit;
       clearTimeout(timer);
+      return code;
     },
     get exited() {
       return exited;
