@@ -59,7 +59,8 @@ function send(method: string, path: string, key?: string, body?: string): Promis
 }
 
 /** The number of traces a report stored; undefined when it got no answer (the caller counts it). */
-async function post(path: string, key: string, body: string): Promise<number | undefined> {
+async function report(projectId: string, key: string, body: string): Promise<number | undefined> {
+  const path = `/v3/${projectId}/traces`;
   const answer = await send('POST', path, key, body);
   if (!answer) return undefined;
   if (answer.status !== 201) throw new Error(`POST ${path}: ${answer.status} ${answer.text}`);
@@ -88,7 +89,7 @@ async function batch(projectId: string, key: string, count: number, clients: num
         const { body, traces: n } = bodies[next++]!;
         // Awaited first, then added: adding the awaited value in one expression would read
         // `recorded` before the await and overwrite what concurrent clients added meanwhile.
-        const stored = await post(`/v3/${projectId}/traces`, key, body);
+        const stored = await report(projectId, key, body);
         if (stored === undefined) unanswered += n;
         else recorded += stored;
       }
@@ -126,7 +127,7 @@ async function single(projectId: string, key: string, seconds: number, clients: 
   let recorded = 0;
   let unanswered = 0;
   const rate = await forSeconds(seconds, clients, async () => {
-    const stored = await post(`/v3/${projectId}/traces`, key, bodies[next++ % SINGLE_BODIES]!);
+    const stored = await report(projectId, key, bodies[next++ % SINGLE_BODIES]!);
     if (stored === undefined) unanswered++;
     else recorded += stored;
   });
@@ -135,13 +136,12 @@ async function single(projectId: string, key: string, seconds: number, clients: 
 
 async function health(seconds: number, clients: number) {
   return forSeconds(seconds, clients, async () => {
-    const answer = await send('GET', '/health');
-    if (answer?.status !== 200) throw new Error(`GET /health: ${answer?.status ?? 'no answer'}`);
+    await get('/health');
   });
 }
 
 /** A GET whose body has fully arrived (not parsed: the latency is the server's, not ours). */
-async function get(path: string, key: string): Promise<string> {
+async function get(path: string, key?: string): Promise<string> {
   const answer = await send('GET', path, key);
   if (answer?.status !== 200)
     throw new Error(`GET ${path}: ${answer?.status ?? 'no answer'} ${answer?.text}`);
