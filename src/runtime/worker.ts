@@ -11,7 +11,8 @@ import { bootstrap } from '../domain/projects/bootstrap';
 import { listProjects } from '../domain/projects/projects';
 import { type ConnectShard, databaseDeps, UnknownShardError } from '../domain/shards/router';
 import { runScheduledJobs } from '../jobs';
-import { createDb } from '../store/db';
+import { createDb, type Db } from '../store/db';
+import { coalesceWrites } from '../store/write-queue';
 import { createS3BucketStore, s3OptionsFromConfig } from '../transfer/s3-bucket';
 
 /** Vars and secrets, named like the Node environment variables (see README). */
@@ -54,7 +55,7 @@ async function startIsolate(env: Bindings): Promise<Isolate> {
   const config = parseWorkerConfig(env);
   const client = createClient({ url: config.CTS_DATABASE_URL!, authToken: config.CTS_DATABASE_AUTH_TOKEN });
   const deps: Deps = {
-    ...databaseDeps(createDb(client), workerShardConnector(env)),
+    ...databaseDeps(queuedDb(client), workerShardConnector(env)),
     config,
     buckets: createS3BucketStore(s3OptionsFromConfig(config)),
     clock: Date.now,
@@ -77,10 +78,21 @@ function workerShardConnector(env: Bindings): ConnectShard {
     if (shard.url.startsWith('file:'))
       throw new UnknownShardError(`Shard ${shard.id} is a file: database, which a Worker cannot open.`);
     const token = shard.tokenEnv ? (env as Record<string, unknown>)[shard.tokenEnv] : undefined;
-    return createDb(
+    return queuedDb(
       createClient({ url: shard.url, authToken: typeof token === 'string' ? token : undefined }),
     );
   };
+}
+
+/**
+ * The isolate's writes to a database go one group at a time, each group led by a request whose
+ * own write is in it and kept alive by its `waitUntil` (store/write-queue.ts): `sqld` stopped
+ * answering every writer when 16 requests wrote at once (ADR 0005).
+ */
+function queuedDb(client: ReturnType<typeof createClient>): Db {
+  const db = createDb(client);
+  coalesceWrites(db, { requestScoped: true });
+  return db;
 }
 
 /**

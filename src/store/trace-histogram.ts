@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { slotOf, traceCountMarks, traceHourCounts, traces } from './schema/traces';
 import { newestSeqsSql, type TraceFilter } from './trace-search';
-import { runWrite } from './write-queue';
+import { type KeepAlive, runWrite } from './write-queue';
 
 /** One cell of a histogram: traces of one rating in one bucket. */
 export interface HistogramCount {
@@ -71,8 +71,14 @@ export async function countHistogramByRating(
  * counts of `traceHourCounts`, in one write: the mark moves only if no one else moved it since
  * it was read, and the counts are added only if it moved (`changes()` of that update), so two
  * concurrent calls never count a trace twice. Returns whether the counts are now up to date.
+ * `keepAlive`: the request's `waitUntil` (see `coalesceWrites`).
  */
-export async function refreshHourCounts(db: Db, projectId: string, batch: number): Promise<boolean> {
+export async function refreshHourCounts(
+  db: Db,
+  projectId: string,
+  batch: number,
+  keepAlive?: KeepAlive,
+): Promise<boolean> {
   const [state] = await db.all<{ mark: number | null; last: number | null }>(sql`select
       (select ${traceCountMarks.seq} from ${traceCountMarks} where ${traceCountMarks.projectId} = ${projectId}) as mark,
       (select max(${traces.seq}) from ${traces}) as last`);
@@ -80,19 +86,23 @@ export async function refreshHourCounts(db: Db, projectId: string, batch: number
   const last = state?.last ?? 0;
   if (mark >= last) return true;
   const upto = Math.min(last, mark + batch);
-  await runWrite(db, [
-    db.run(
-      sql`insert into ${traceCountMarks} (project_id, seq) values (${projectId}, 0) on conflict do nothing`,
-    ),
-    db.run(sql`update ${traceCountMarks} set seq = ${upto}
+  await runWrite(
+    db,
+    [
+      db.run(
+        sql`insert into ${traceCountMarks} (project_id, seq) values (${projectId}, 0) on conflict do nothing`,
+      ),
+      db.run(sql`update ${traceCountMarks} set seq = ${upto}
         where ${traceCountMarks.projectId} = ${projectId} and ${traceCountMarks.seq} = ${mark}`),
-    db.run(sql`insert into ${traceHourCounts} (project_id, slot, trace_rating, n)
+      db.run(sql`insert into ${traceHourCounts} (project_id, slot, trace_rating, n)
         select ${traces.projectId}, ${slotOf(traces.time)}, ${traces.traceRating}, count(*) from ${traces}
         where ${traces.seq} > ${mark} and ${traces.seq} <= ${upto} and ${traces.projectId} = ${projectId}
           and changes() = 1
         group by 1, 2, 3
         on conflict (project_id, slot, trace_rating) do update set n = n + excluded.n`),
-  ]);
+    ],
+    keepAlive,
+  );
   return upto >= last;
 }
 

@@ -5,7 +5,7 @@ import { wellFormedJsonText } from '../domain/text';
 import type { Db } from './db';
 import { type NewTraceRow, traces } from './schema/traces';
 import { traceJson } from './trace-json';
-import { type MergeKind, runMergeableWrite, runWrite } from './write-queue';
+import { type KeepAlive, type MergeKind, runMergeableWrite, runWrite } from './write-queue';
 
 const INSERT_COLUMNS = Object.entries(getTableColumns(traces)).filter(([key]) => key !== 'seq') as Array<
   [keyof NewTraceRow, SQLiteColumn]
@@ -64,24 +64,26 @@ const kinds = new WeakMap<Db, MergeKind<InsertRow>>();
  * Inserts traces, skipping (project, trace_id) pairs already stored (or repeated in `rows`);
  * returns how many were inserted. `runBefore` (the notification outbox) runs first in the same
  * batch, i.e. atomically with the traces: its statements look at which trace_ids are not stored yet.
+ * `keepAlive`: the request's `waitUntil` (see `coalesceWrites`).
  */
 export async function insertTraces(
   db: Db,
   rows: NewTraceRow[],
   runBefore: BatchItem<'sqlite'>[] = [],
+  keepAlive?: KeepAlive,
 ): Promise<number> {
   const values = rows.map((row) => INSERT_COLUMNS.map(([key]) => (row[key] ?? null) as InsertRow[number]));
   let results: unknown[];
   if (runBefore.length > 0) {
     const insert = db.run(sql`${INSERT_HEAD}${payloadOf(values)}${INSERT_TAIL}`);
-    results = await runWrite(db, [...runBefore, insert]);
+    results = await runWrite(db, [...runBefore, insert], keepAlive);
   } else {
     let kind = kinds.get(db);
     if (!kind) {
       kind = traceInsert(db);
       kinds.set(db, kind);
     }
-    results = await runMergeableWrite(db, kind, values);
+    results = await runMergeableWrite(db, kind, values, keepAlive);
   }
   return (results.at(-1) as { rowsAffected: number }).rowsAffected;
 }

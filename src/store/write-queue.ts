@@ -15,8 +15,12 @@ import { type Db, isBusyError } from './db';
  * A write the database refuses as busy (a libSQL server with concurrent writers answers so) is
  * retried after a short pause, a few times: nothing of it was written.
  *
- * Enabled per database by the runtime (`coalesceWrites`): on Workers a database call must belong
- * to the request that makes it, so the Worker keeps one transaction per write.
+ * Enabled per database by the runtime (`coalesceWrites`). One group runs at a time, led by the
+ * write at the head of the queue: it runs the group that holds it, then hands the lead to the next
+ * head. So every database call is made by a request whose own write is in it, which Workers
+ * require (a request's I/O belongs to that request), and a database gets one write at a time from
+ * each isolate or process — a libSQL server (`sqld`) stopped answering every writer when 16 wrote
+ * at once (ADR 0005).
  */
 
 /** Writes whose items can share one statement; each still gets its own result. */
@@ -33,12 +37,22 @@ interface Write {
   merge?: { kind: MergeKind<unknown>; items: unknown[] };
   resolve(results: unknown[]): void;
   reject(error: unknown): void;
+  /** Wakes the writer to run the next group (it is the queue's head). */
+  lead(): void;
+  /** It was woken to lead: it is about to run, and is no longer only waiting. */
+  leading?: boolean;
 }
 
 interface Queue {
   pending: Write[];
+  /** A leader is waiting for its turn or running a group. */
   running: boolean;
+  /** Workers (see `coalesceWrites`). */
+  requestScoped: boolean;
 }
+
+/** Keeps a request's work running after its response or its client's disconnection (`waitUntil`). */
+export type KeepAlive = (work: Promise<unknown>) => void;
 
 /** At most this many statements in one transaction (a 1,000-trace report is one or two). */
 const MAX_GROUP_STATEMENTS = 32;
@@ -56,22 +70,53 @@ const queues = new WeakMap<Db, Queue>();
 const nextTurn: (run: () => void) => void =
   typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate : (run) => setTimeout(run, 0);
 
-/** Lets concurrent writes to `db` share transactions (see above). */
-export function coalesceWrites(db: Db): void {
-  if (!queues.has(db)) queues.set(db, { pending: [], running: false });
+/**
+ * Lets concurrent writes to `db` share transactions (see above).
+ *
+ * `requestScoped` (Workers): the runtime ties work to the request that started it. It cancels a
+ * request's pending work when the client goes away — a write's wait, and the group it may lead
+ * for others, would stop with it — so each write hands its wait to the `keepAlive` its caller
+ * passes (the request's `waitUntil`). And it cancels a request that waits with no I/O or timer of
+ * its own ("the Worker's code had hung"), which a write waiting for another request's group is:
+ * each waiting write keeps a timer, which also ends a wait that lasts `QUEUE_WAIT_LIMIT_MS`
+ * while the write is still queued (a busy error: nothing of it was written).
+ */
+export function coalesceWrites(db: Db, options: { requestScoped?: boolean } = {}): void {
+  if (!queues.has(db))
+    queues.set(db, { pending: [], running: false, requestScoped: options.requestScoped ?? false });
+}
+
+/** How long a write may wait in a request-scoped queue before it is refused as busy. */
+export const QUEUE_WAIT_LIMIT_MS = 10_000;
+
+/** A write that waited too long for its turn: nothing of it was written (see `isBusyError`). */
+export class QueueWaitError extends Error {
+  readonly code = 'SQLITE_BUSY';
+  constructor() {
+    super(`The write waited ${QUEUE_WAIT_LIMIT_MS} ms for the writes before it: the database is busy.`);
+  }
 }
 
 /** Runs `statements` atomically, grouped with concurrent writes when `db` allows it. */
-export function runWrite(db: Db, statements: BatchItem<'sqlite'>[]): Promise<unknown[]> {
-  return enqueue(db, { statements });
+export function runWrite(
+  db: Db,
+  statements: BatchItem<'sqlite'>[],
+  keepAlive?: KeepAlive,
+): Promise<unknown[]> {
+  return enqueue(db, { statements }, keepAlive);
 }
 
 /**
  * Runs the one statement `kind` makes of `items`, merged with concurrent writes of the same kind
  * when `db` allows it; resolves with `[result]` as `runWrite` would.
  */
-export function runMergeableWrite<Item>(db: Db, kind: MergeKind<Item>, items: Item[]): Promise<unknown[]> {
-  return enqueue(db, { statements: [], merge: { kind: kind as MergeKind<unknown>, items } });
+export function runMergeableWrite<Item>(
+  db: Db,
+  kind: MergeKind<Item>,
+  items: Item[],
+  keepAlive?: KeepAlive,
+): Promise<unknown[]> {
+  return enqueue(db, { statements: [], merge: { kind: kind as MergeKind<unknown>, items } }, keepAlive);
 }
 
 /** A write's statements; a mergeable write's statement is made only if it runs alone. */
@@ -79,17 +124,92 @@ function statementsOf(write: Pick<Write, 'statements' | 'merge'>): BatchItem<'sq
   return write.merge ? [write.merge.kind.statement(write.merge.items, false)] : write.statements;
 }
 
-function enqueue(db: Db, write: Pick<Write, 'statements' | 'merge'>): Promise<unknown[]> {
+function enqueue(
+  db: Db,
+  write: Pick<Write, 'statements' | 'merge'>,
+  keepAlive?: KeepAlive,
+): Promise<unknown[]> {
   const queue = queues.get(db);
   if (!queue) return runAtomically(db, statementsOf(write));
-  return new Promise((resolve, reject) => {
-    queue.pending.push({ ...write, resolve, reject });
-    if (queue.running) return;
+  const done = waitAndRun(db, queue, write);
+  if (queue.requestScoped) keepAlive?.(done.then(ignore, ignore));
+  return done;
+}
+
+const ignore = () => {};
+
+type Outcome = 'lead' | { results: unknown[] } | { error: unknown };
+
+/**
+ * Queues the write and waits: for its results (a group led by another write held it), or for its
+ * turn to lead, when it runs the group that holds it (it is the head) and hands the lead on.
+ * Each wait is a promise the writer makes itself, so it resumes in its own request's context.
+ */
+async function waitAndRun(
+  db: Db,
+  queue: Queue,
+  write: Pick<Write, 'statements' | 'merge'>,
+): Promise<unknown[]> {
+  let wake: (outcome: Outcome) => void = ignore;
+  const next = () =>
+    new Promise<Outcome>((settle) => {
+      wake = settle;
+    });
+  let outcome = next();
+  const entry: Write = {
+    ...write,
+    resolve: (results) => wake({ results }),
+    reject: (error) => wake({ error }),
+    lead: () => {
+      entry.leading = true;
+      wake('lead');
+    },
+  };
+  queue.pending.push(entry);
+  const watch = queue.requestScoped ? watchWait(queue, entry) : undefined;
+  if (!queue.running) {
     queue.running = true;
     // The embedded driver runs a statement synchronously, blocking the event loop: start after the
     // requests already received have had a turn to reach their write, so that they join this group.
-    nextTurn(() => void drain(db, queue));
-  });
+    nextTurn(() => wake('lead'));
+  }
+  try {
+    if ((await outcome) === 'lead') {
+      outcome = next(); // settled by the group below, which holds this write
+      try {
+        await runGroup(db, takeGroup(queue));
+      } finally {
+        const head = queue.pending[0];
+        if (head) head.lead();
+        else queue.running = false;
+      }
+    }
+    const settled = await outcome;
+    if (settled === 'lead') throw new Error('write queue: a write was woken to lead twice');
+    if ('error' in settled) throw settled.error;
+    return settled.results;
+  } finally {
+    watch?.stop();
+  }
+}
+
+/**
+ * A timer in the waiting request's own context (see `coalesceWrites`): every
+ * `QUEUE_WAIT_LIMIT_MS` a write still queued is taken out and refused as busy; one already in a
+ * running group waits on for that group's answer.
+ */
+function watchWait(queue: Queue, entry: Write): { stop(): void } {
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = () => {
+    timer = setTimeout(() => {
+      const at = queue.pending.indexOf(entry);
+      if (at < 0 || entry.leading) return arm();
+      queue.pending.splice(at, 1);
+      entry.reject(new QueueWaitError());
+    }, QUEUE_WAIT_LIMIT_MS);
+  };
+  arm();
+  return { stop: () => clearTimeout(timer) };
 }
 
 /** Pauses before the retries of a write the database refused as busy (nothing was written). */
@@ -124,14 +244,6 @@ interface Merged {
 
 /** What one transaction runs: plain writes' statements, and merged statements. */
 type Part = { write: Write } | { merged: Merged };
-
-async function drain(db: Db, queue: Queue): Promise<void> {
-  try {
-    while (queue.pending.length > 0) await runGroup(db, takeGroup(queue));
-  } finally {
-    queue.running = false;
-  }
-}
 
 function takeGroup(queue: Queue): Part[] {
   const parts: Part[] = [];

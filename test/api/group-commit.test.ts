@@ -3,8 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createProject } from '../../src/domain/projects/projects';
 import { recordTraces, toTraceRow } from '../../src/domain/traces/record';
 import { ReportedTraceSchema } from '../../src/domain/traces/schema';
+import { isBusyError } from '../../src/store/db';
 import { countTraces, insertTraces } from '../../src/store/trace-queries';
-import { coalesceWrites, runWrite } from '../../src/store/write-queue';
+import { coalesceWrites, QUEUE_WAIT_LIMIT_MS, QueueWaitError, runWrite } from '../../src/store/write-queue';
 import { aTrace, makeTestEnv, type TestEnv } from '../helpers/app';
 
 // Group commit (src/store/write-queue.ts), as the Node runtime enables it: concurrent reports
@@ -171,5 +172,59 @@ describe('group commit of trace writes', () => {
       },
     } as unknown as Parameters<typeof runWrite>[1][number];
     await expect(runWrite(env.deps.db, [failing])).rejects.toThrow('constraint');
+  });
+});
+
+// The Worker's queue (coalesceWrites with `requestScoped`): each waiting write keeps a timer of its
+// own request's, and a write still queued behind a group that does not finish is refused as busy.
+describe('a request-scoped write queue (Workers)', () => {
+  let env: TestEnv;
+  beforeEach(async () => {
+    env = await makeTestEnv();
+    coalesceWrites(env.deps.db, { requestScoped: true });
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await env.close();
+  });
+
+  it('refuses a write still queued after the wait limit as busy; one being written waits for its answer', async () => {
+    const kept: Promise<unknown>[] = [];
+    const keepAlive = (work: Promise<unknown>) => void kept.push(work);
+    const neverAnswered = new Promise(() => {}) as unknown as Parameters<typeof runWrite>[1][number];
+    const stuck = runWrite(env.deps.db, [neverAnswered], keepAlive).then(
+      () => 'answered',
+      () => 'refused',
+    );
+    await new Promise((resolve) => setImmediate(resolve)); // its group has started
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const queued = runWrite(env.deps.db, [env.deps.db.run(sql`select 1`)], keepAlive).catch((error) => error);
+    expect(kept).toHaveLength(2); // each write's wait, to the request's waitUntil
+
+    await vi.advanceTimersByTimeAsync(QUEUE_WAIT_LIMIT_MS - 100);
+    expect(await Promise.race([queued, 'waiting'])).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(200);
+    const error = await queued;
+    expect(error).toBeInstanceOf(QueueWaitError);
+    expect(isBusyError(error)).toBe(true); // answered 503 CTS.0004 with Retry-After
+
+    await vi.advanceTimersByTimeAsync(3 * QUEUE_WAIT_LIMIT_MS);
+    expect(await Promise.race([stuck, 'waiting'])).toBe('waiting');
+  });
+
+  it('stores the writes that arrive while a group is written together, in the next group', async () => {
+    const execute = vi.spyOn(env.deps.db.$client, 'execute');
+    const first = recordTraces(env.deps, env.projectId, traces('r1'));
+    const later = [
+      recordTraces(env.deps, env.projectId, traces('r2')),
+      recordTraces(env.deps, env.projectId, traces('r3', 'r1')),
+    ];
+    expect((await first).recorded).toBe(1);
+    expect((await Promise.all(later)).map((r) => [r.recorded, r.duplicates])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+    expect(traceInserts(execute)).toBeLessThanOrEqual(2);
+    expect(await countTraces(env.deps.db, env.projectId)).toBe(3);
   });
 });

@@ -85,7 +85,7 @@ export function auditTrace(actor: Actor, operation: AuditedOperation, now: numbe
 
 /** Records one of CTS's own management operations as a trace of service `CTS` (reference §12.2). */
 export async function recordAudit(
-  deps: Pick<Deps, 'db' | 'shards' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'shards' | 'clock'> & Partial<Pick<Deps, 'waitUntil'>>,
   actor: Actor,
   operation: AuditedOperation,
 ): Promise<void> {

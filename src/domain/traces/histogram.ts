@@ -46,7 +46,7 @@ export interface Histogram {
 
 /** The result of a query per time bucket and rating, over its whole window. */
 export async function traceHistogram(
-  deps: Pick<Deps, 'db' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'clock'> & Partial<Pick<Deps, 'waitUntil'>>,
   projectId: string,
   query: TraceSearch,
   caps = { rows: HISTOGRAM_CAP, perRating: RATING_CAP },
@@ -58,7 +58,9 @@ export async function traceHistogram(
   // A wide window, unfiltered but by rating: whole hours from the hourly counts, when they are
   // up to date (else, as for everything else, counted over the indexes up to the caps).
   const hourly =
-    byRating && to - from > HOURLY_OVER && (await refreshHourCounts(deps.db, projectId, REFRESH_BATCH));
+    byRating &&
+    to - from > HOURLY_OVER &&
+    (await refreshHourCounts(deps.db, projectId, REFRESH_BATCH, deps.waitUntil));
   const width = WIDTHS.find((w) => (!hourly || w >= HOUR) && (to - from) / w <= MAX_BARS) ?? WIDTHS.at(-1)!;
   const start = Math.floor(from / width) * width;
   const count = Math.max(1, Math.ceil((to + 1 - start) / width));

@@ -82,7 +82,7 @@ export function toTraceRow(projectId: string, trace: ReportedTrace, recordTime: 
  * the batch) is a no-op counted as a duplicate, so a client may safely retry a whole batch.
  */
 export async function recordTraces(
-  deps: Pick<Deps, 'db' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'clock'> & Partial<Pick<Deps, 'waitUntil'>>,
   projectId: string,
   batch: ReportedTrace[],
 ): Promise<RecordResult> {
@@ -91,7 +91,7 @@ export async function recordTraces(
   const rows = batch.map((trace) => toTraceRow(projectId, trace, now));
   // Deliveries for matching rules are queued in the same batch as the traces (atomic).
   const notify = await planNotifications(deps, projectId, rows, now);
-  const inserted = await insertTraces(deps.db, rows, notify.statements);
+  const inserted = await insertTraces(deps.db, rows, notify.statements, deps.waitUntil);
   if (notify.queued > 0) deliverSoon(deps);
   return {
     trace_ids: rows.map((row) => row.traceId),
