@@ -33,12 +33,15 @@ interface CountingProxy {
   /** Trace inserts forwarded, and the most of them in flight at once. */
   inserts: number;
   mostInFlight: number;
+  /** Holds the next trace insert until `release` is called; `held` resolves once it has arrived. */
+  holdNextInsert(): { held: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
 /** Forwards every request to `target` (Hrana over HTTP), counting the ones that insert traces. */
 async function startCountingProxy(target: string): Promise<CountingProxy> {
   let inFlight = 0;
+  let hold: { arrived(): void; released: Promise<void> } | undefined;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -50,6 +53,12 @@ async function startCountingProxy(target: string): Promise<CountingProxy> {
         counting.mostInFlight = Math.max(counting.mostInFlight, ++inFlight);
       }
       try {
+        if (insert && hold) {
+          const { arrived, released } = hold;
+          hold = undefined;
+          arrived();
+          await released;
+        }
         const answer = await fetch(`${target}${req.url}`, {
           method: req.method,
           headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
@@ -70,6 +79,15 @@ async function startCountingProxy(target: string): Promise<CountingProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     inserts: 0,
     mostInFlight: 0,
+    holdNextInsert() {
+      let arrived = () => {};
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      hold = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { held, release };
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -98,6 +116,20 @@ afterAll(async () => {
   await Promise.all([proxy?.close(), sqld?.stop()]);
   rmSync(outdir, { recursive: true, force: true });
 });
+
+/** The trace ids stored for the project that are `like` the pattern, in order. */
+async function storedIds(like: string): Promise<string[]> {
+  const client = createClient({ url: sqld.url });
+  try {
+    const stored = await client.execute({
+      sql: 'select trace_id from traces where project_id = ? and trace_id like ? order by trace_id',
+      args: [PROJECT, like],
+    });
+    return stored.rows.map((row) => String(row.trace_id));
+  } finally {
+    client.close();
+  }
+}
 
 /** One single-trace report's status, or 'no answer' after ANSWER_MS. */
 async function report(traceId: string): Promise<number | 'no answer'> {
@@ -140,17 +172,35 @@ it('answers 16 clients reporting one trace a call, and sends sqld one trace inse
   );
   expect(statuses.flat().filter((status) => status !== 201)).toEqual([]);
 
-  const client = createClient({ url: sqld.url });
-  try {
-    const stored = await client.execute({
-      sql: "select trace_id from traces where project_id = ? and trace_id like 'writer-%' order by trace_id",
-      args: [PROJECT],
-    });
-    expect(stored.rows.map((row) => row.trace_id)).toEqual(ids.flat().sort());
-  } finally {
-    client.close();
-  }
+  expect(await storedIds('writer-%')).toEqual(ids.flat().sort());
   expect(proxy.mostInFlight).toBe(1);
   // Reports that arrived while a group was being written went together in the next one.
   expect(proxy.inserts).toBeLessThan(CLIENTS * REPORTS);
 }, 120_000);
+
+it('stores and answers the writes queued behind a request whose client went away', async () => {
+  const { held, release } = proxy.holdNextInsert();
+  // Over a real connection to workerd, which the client then closes.
+  const abort = new AbortController();
+  const leader = fetch(`${await mf.ready}v3/${PROJECT}/traces`, {
+    method: 'POST',
+    headers: { 'X-Auth-Token': TOKEN, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ traces: [aTrace({ trace_id: 'gone-leader' })] }),
+    signal: abort.signal,
+  }).then(
+    (res) => res.status,
+    () => 'aborted',
+  );
+  await held; // its group is at sqld, held there
+  const followers = ['gone-f1', 'gone-f2', 'gone-f3'].map((id) => report(id));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // they are queued behind it
+  abort.abort(); // the leader's client goes away
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  release();
+  expect(await Promise.all(followers)).toEqual([201, 201, 201]);
+  expect(await leader).toBe('aborted');
+  // Its group went on: the leader's trace is stored too. (Local workerd did not cancel the request
+  // when its client went away, with or without the queue's waitUntil; Cloudflare documents that it
+  // does, except for work under waitUntil — hence the queue's.)
+  expect(await storedIds('gone-%')).toEqual(['gone-f1', 'gone-f2', 'gone-f3', 'gone-leader']);
+}, 60_000);
