@@ -171,7 +171,7 @@ async function waitAndRun(
     queue.running = true;
     // The embedded driver runs a statement synchronously, blocking the event loop: start after the
     // requests already received have had a turn to reach their write, so that they join this group.
-    nextTurn(() => wake('lead'));
+    nextTurn(() => entry.lead());
   }
   try {
     if ((await outcome) === 'lead') {
