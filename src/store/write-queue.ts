@@ -39,8 +39,6 @@ interface Write {
   reject(error: unknown): void;
   /** Wakes the writer to run the next group (it is the queue's head). */
   lead(): void;
-  /** It was woken to lead: it is about to run, and is no longer only waiting. */
-  leading?: boolean;
 }
 
 interface Queue {
@@ -161,7 +159,7 @@ async function waitAndRun(
     resolve: (results) => wake({ results }),
     reject: (error) => wake({ error }),
     lead: () => {
-      entry.leading = true;
+      watch?.stop(); // a leader waits on its own group's I/O, and is no longer queued
       wake('lead');
     },
   };
@@ -203,7 +201,7 @@ function watchWait(queue: Queue, entry: Write): { stop(): void } {
   const arm = () => {
     timer = setTimeout(() => {
       const at = queue.pending.indexOf(entry);
-      if (at < 0 || entry.leading) return arm();
+      if (at < 0) return arm();
       queue.pending.splice(at, 1);
       entry.reject(new QueueWaitError());
     }, QUEUE_WAIT_LIMIT_MS);
