@@ -55,7 +55,7 @@ function vmHwm(): number {
 }
 
 const COLUMNS = Object.entries(getTableColumns(traces))
-  .filter(([key]) => key !== 'seq')
+  .filter(([key]) => key !== 'seq' && key !== 'indexed')
   .map(([key, column]) => [key, column.name] as const);
 
 /** The backlog: multi-row INSERTs of 1,000 rows straight through the driver (not what is measured). */

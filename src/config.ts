@@ -55,6 +55,12 @@ export const ConfigSchema = z.object({
       z.enum(['auto', 'all', 'off']),
     )
     .default('auto'),
+  /**
+   * Embedded database: `on` lets small trace writes (single-trace reports) stage their slotted
+   * index entries for a batched index pass, `off` indexes every row as it is written
+   * (docs/adr/0001-trace-storage.md §12, issue 16). Ignored by remote databases.
+   */
+  CTS_STAGED_INDEX: z.enum(['on', 'off']).default('on'),
   CTS_REGION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens')

@@ -36,7 +36,7 @@ const gc = async () => {
 };
 
 const COLUMNS = Object.entries(getTableColumns(traces))
-  .filter(([key]) => key !== 'seq')
+  .filter(([key]) => key !== 'seq' && key !== 'indexed')
   .map(([key, column]) => [key, column.name] as const);
 
 async function open(naive: boolean) {

@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import type { Config } from '../config';
+import { consoleLogger } from '../domain/deps';
 import type { ConnectShard, ShardRef } from '../domain/shards/router';
 import { createDb, type Db, embeddedPragmas } from '../store/db';
+import { indexStaged, stageSmallWrites } from '../store/staged-index';
 import { repairStoredText } from '../store/text-repair';
 import { coalesceWrites } from '../store/write-queue';
 import { openThreadClient } from './db-thread';
@@ -34,7 +36,8 @@ export async function openNodeDb(
   config: Pick<
     Config,
     'CTS_DATABASE_URL' | 'CTS_DATA_DIR' | 'CTS_DATABASE_AUTH_TOKEN' | 'CTS_DATABASE_CACHE_MB'
-  > & { CTS_DATABASE_THREAD?: ThreadMode },
+  > &
+    Partial<Pick<Config, 'CTS_DATABASE_THREAD' | 'CTS_STAGED_INDEX'>>,
   { thread = config.CTS_DATABASE_THREAD ?? 'auto' }: { thread?: ThreadMode } = {},
 ): Promise<Db> {
   const url = databaseUrl(config);
@@ -66,16 +69,22 @@ export async function openNodeDb(
   const db = createDb(client);
   // One process owns this client: concurrent trace writes may share transactions (group commit).
   coalesceWrites(db);
+  // Small trace writes stage their slotted index entries; passes index them in batches (ADR 0001 §12).
+  if (embedded && config.CTS_STAGED_INDEX !== 'off')
+    stageSmallWrites(db, (error) => consoleLogger.error('index pass failed', { url, error: String(error) }));
   return db;
 }
 
 /**
- * Applies the generated migrations in `drizzle/`, then repairs text that earlier versions could
- * store invalid (see store/text-repair.ts); returns how many trace rows that repair rewrote.
+ * Applies the generated migrations in `drizzle/`, repairs text that earlier versions could store
+ * invalid (see store/text-repair.ts) and indexes the rows a stopped process left staged
+ * (store/staged-index.ts); returns how many trace rows the repair rewrote.
  */
 export async function migrateDb(db: Db): Promise<number> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-  return repairStoredText(db);
+  const repaired = await repairStoredText(db);
+  await indexStaged(db);
+  return repaired;
 }
 
 /**
@@ -84,7 +93,8 @@ export async function migrateDb(db: Db): Promise<number> {
  * names, never from the database.
  */
 export function nodeShardConnector(
-  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'> & { CTS_DATABASE_THREAD?: ThreadMode },
+  config: Pick<Config, 'CTS_DATA_DIR' | 'CTS_DATABASE_CACHE_MB'> &
+    Partial<Pick<Config, 'CTS_DATABASE_THREAD' | 'CTS_STAGED_INDEX'>>,
   env: Record<string, string | undefined> = process.env,
 ): ConnectShard {
   return (shard) =>

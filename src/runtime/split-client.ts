@@ -1,11 +1,13 @@
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
+import { ON_DATABASE_THREAD } from '../store/db';
 
 /**
  * One embedded database through two connections: `direct` on the calling thread, `thread` on a
  * database thread (`db-thread.ts`). A call that carries at least `LARGE_ARGS` characters of
- * arguments — an insert of many traces — runs on the thread, so that the server parses and
- * validates the next requests while SQLite writes; every other call (reads, a group of
- * single-trace reports) runs directly, without the cost of crossing threads (ADR 0001, issue 16).
+ * arguments — an insert of many traces — or that no request waits for (`ON_DATABASE_THREAD`: an
+ * index pass) runs on the thread, so that the server parses and validates the next requests while
+ * SQLite writes; every other call (reads, a group of single-trace reports) runs directly, without
+ * the cost of crossing threads (ADR 0001, issue 16).
  *
  * Calls keep the order they were made in, as on one connection: while a call on the thread is
  * running, later calls wait for it, so the two connections never hold a write lock at once and a
@@ -21,6 +23,12 @@ const CHECKPOINT_EVERY_MS = 100;
 export const DIRECT_AUTOCHECKPOINT = 40_000;
 
 type BatchStatement = InStatement | [string, InArgs?];
+
+/** Whether `stmt` goes to the thread: large arguments, or a statement no request waits for. */
+function forThread(stmt: BatchStatement | string): boolean {
+  const sql = typeof stmt === 'string' ? stmt : Array.isArray(stmt) ? stmt[0] : stmt.sql;
+  return sql.startsWith(ON_DATABASE_THREAD) || argsSize(stmt) >= LARGE_ARGS;
+}
 
 /** Characters of text arguments (and bytes of blobs) that `stmt` carries. */
 function argsSize(stmt: BatchStatement | string): number {
@@ -98,13 +106,14 @@ class SplitClient implements Client {
 
   execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
     const stmt = typeof stmtOrSql === 'string' && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql;
-    return this.#run(argsSize(stmt) >= LARGE_ARGS, (client) => client.execute(stmt));
+    return this.#run(forThread(stmt), (client) => client.execute(stmt));
   }
 
   batch(stmts: BatchStatement[], mode?: TransactionMode): Promise<ResultSet[]> {
     let size = 0;
     for (const stmt of stmts) size += argsSize(stmt);
-    return this.#run(size >= LARGE_ARGS, (client) => client.batch(stmts, mode));
+    const large = size >= LARGE_ARGS || stmts.some(forThread);
+    return this.#run(large, (client) => client.batch(stmts, mode));
   }
 
   migrate(stmts: InStatement[]): Promise<ResultSet[]> {

@@ -11,6 +11,12 @@ export function createDb(client: Client): Db {
 }
 
 /**
+ * Begins a statement that no request waits for (an index pass, `staged-index.ts`): a runtime with
+ * a database thread runs it there (`runtime/split-client.ts`), in order with the other calls.
+ */
+export const ON_DATABASE_THREAD = '/* background */ ';
+
+/**
  * Per-connection settings for an embedded database. The embedded client is opened with a single
  * connection (`concurrency: 1`) so these stay in force; writes that must be atomic use
  * `db.batch`, never an interactive transaction (which would hold that one connection).

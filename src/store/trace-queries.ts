@@ -4,12 +4,13 @@ import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { wellFormedJsonText } from '../domain/text';
 import type { Db } from './db';
 import { type NewTraceRow, traces } from './schema/traces';
+import { indexedFlag, scheduleIndexPass } from './staged-index';
 import { traceJson } from './trace-json';
 import { type KeepAlive, type MergeKind, runMergeableWrite, runWrite } from './write-queue';
 
-const INSERT_COLUMNS = Object.entries(getTableColumns(traces)).filter(([key]) => key !== 'seq') as Array<
-  [keyof NewTraceRow, SQLiteColumn]
->;
+const INSERT_COLUMNS = Object.entries(getTableColumns(traces)).filter(
+  ([key]) => key !== 'seq' && key !== 'indexed',
+) as Array<[keyof NewTraceRow, SQLiteColumn]>;
 
 /**
  * One statement whatever the batch size: the rows travel as one JSON array of arrays and SQLite
@@ -17,9 +18,12 @@ const INSERT_COLUMNS = Object.entries(getTableColumns(traces)).filter(([key]) =>
  * (a 1,000-row VALUES list is ~50 KB of SQL to parse), crosses the wire to a libSQL server as one
  * argument, and was as fast as the VALUES list through the embedded driver.
  */
-const INSERT_HEAD = sql.raw(
-  `insert into traces (${INSERT_COLUMNS.map(([, column]) => column.name).join(', ')}) select ${INSERT_COLUMNS.map((_, i) => `value ->> ${i}`).join(', ')} from json_each(`,
-);
+const insertHead = (indexed: 0 | 1) =>
+  sql.raw(
+    `insert into traces (${INSERT_COLUMNS.map(([, column]) => column.name).join(', ')}, indexed) select ${INSERT_COLUMNS.map((_, i) => `value ->> ${i}`).join(', ')}, ${indexed} from json_each(`,
+  );
+/** By `indexed`: 1 indexes the rows at once, 0 stages their slotted entries (`staged-index.ts`). */
+const INSERT_HEADS = [insertHead(0), insertHead(1)] as const;
 const INSERT_TAIL = sql.raw(') where true on conflict do nothing');
 /** A merged insert says which rows it stored, so that each report gets its own count. */
 const MERGED_TAIL = sql.raw(') where true on conflict do nothing returning project_id, trace_id');
@@ -42,7 +46,9 @@ const payloadOf = (rows: InsertRow[]) => wellFormedJsonText(JSON.stringify(rows)
 function traceInsert(db: Db): MergeKind<InsertRow> {
   return {
     statement: (rows, merged) =>
-      db.run(sql`${INSERT_HEAD}${payloadOf(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`),
+      db.run(
+        sql`${INSERT_HEADS[indexedFlag(db, rows.length)]}${payloadOf(rows)}${merged ? MERGED_TAIL : INSERT_TAIL}`,
+      ),
     split(result, parts) {
       const stored = new Set<string>();
       for (const row of (result as { rows: ArrayLike<unknown>[] }).rows) stored.add(`${row[0]}\n${row[1]}`);
@@ -75,7 +81,8 @@ export async function insertTraces(
   const values = rows.map((row) => INSERT_COLUMNS.map(([key]) => (row[key] ?? null) as InsertRow[number]));
   let results: unknown[];
   if (runBefore.length > 0) {
-    const insert = db.run(sql`${INSERT_HEAD}${payloadOf(values)}${INSERT_TAIL}`);
+    const head = INSERT_HEADS[indexedFlag(db, values.length)];
+    const insert = db.run(sql`${head}${payloadOf(values)}${INSERT_TAIL}`);
     results = await runWrite(db, [...runBefore, insert], keepAlive);
   } else {
     let kind = kinds.get(db);
@@ -85,6 +92,7 @@ export async function insertTraces(
     }
     results = await runMergeableWrite(db, kind, values, keepAlive);
   }
+  scheduleIndexPass(db);
   return (results.at(-1) as { rowsAffected: number }).rowsAffected;
 }
 

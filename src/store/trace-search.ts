@@ -163,6 +163,10 @@ function matching(
 /**
  * The `seq`s of the newest `limit` matches, through covering index scans: slot steps newest
  * first for a slotted driver (index entries end with time and seq), one scan otherwise.
+ *
+ * A slotted index holds only indexed rows (`indexed = 1`): each step also reads the project's
+ * staged rows of its hours through `traces_unindexed` (under a thousand while passes keep up, at
+ * most `MAX_STAGED`; `staged-index.ts`), so a trace is found from the moment it is stored.
  */
 function newestSeqs(m: NonNullable<ReturnType<typeof matching>>, limit: number): SQL {
   const { driver, where } = m;
@@ -170,12 +174,18 @@ function newestSeqs(m: NonNullable<ReturnType<typeof matching>>, limit: number):
     return sql`select ${traces.seq} from ${indexed(driver?.index ?? 'traces_project_time')}
         where ${where} order by ${newestFirst} limit ${limit}`;
   }
-  const arms = slotSteps(m.from, m.to).map(
-    (slots) =>
-      sql`select * from (select ${traces.seq} from ${indexed(driver.index)}
-          where ${where} and ${slotOf(traces.time)} in (select value from json_each(${JSON.stringify(slots)}))
-          order by ${newestFirst} limit ${limit})`,
-  );
+  const arms = slotSteps(m.from, m.to).map((slots) => {
+    // A step's slots are consecutive hours, newest first.
+    const [from, to] = [slots.at(-1)! * SLOT_MS, (slots[0]! + 1) * SLOT_MS];
+    return sql`select seq from (
+          select ${traces.seq}, ${traces.time} from ${indexed(driver.index)}
+            where ${where} and ${traces.indexed} = 1
+              and ${slotOf(traces.time)} in (select value from json_each(${JSON.stringify(slots)}))
+          union all
+          select ${traces.seq}, ${traces.time} from ${indexed('traces_unindexed')}
+            where ${where} and ${traces.indexed} = 0 and ${traces.time} >= ${from} and ${traces.time} < ${to}
+          order by 2 desc, 1 desc limit ${limit})`;
+  });
   return sql`${sql.join(arms, sql` union all `)} limit ${limit}`;
 }
 

@@ -46,14 +46,16 @@ describe('trace query plans', () => {
       ]);
       return;
     }
-    // Per slot step: a covering index search (no table rows read), sorting only what it found;
-    // then the page's rows by seq, and a sort of the page.
+    // Per slot step: a covering index search (no table rows read) and the project's staged rows
+    // (store/staged-index.ts), sorting only what they found; then the page's rows by seq, and a
+    // sort of the page.
     const searches = detail.filter((d) => d.startsWith('SEARCH traces USING'));
     expect(searches[0]).toBe('SEARCH traces USING INTEGER PRIMARY KEY (rowid=?)');
     expect(searches.slice(1)).toEqual(
-      Array(4).fill(
+      Array.from({ length: 4 }, () => [
         `SEARCH traces USING COVERING INDEX ${spec.index} (project_id=? AND <expr>=? AND ${spec.column.name}=? AND time>? AND time<?)`,
-      ),
+        'SEARCH traces USING INDEX traces_unindexed (project_id=? AND time>? AND time<?)',
+      ]).flat(),
     );
     expect(detail.filter((d) => d.startsWith('SCAN traces'))).toEqual([]);
   });

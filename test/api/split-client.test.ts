@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config';
 import { openThreadClient } from '../../src/runtime/db-thread';
 import { migrateDb, openNodeDb } from '../../src/runtime/node-db';
 import { DIRECT_AUTOCHECKPOINT, LARGE_ARGS, splitClient } from '../../src/runtime/split-client';
-import { embeddedPragmas } from '../../src/store/db';
+import { embeddedPragmas, ON_DATABASE_THREAD } from '../../src/store/db';
 
 // One embedded database through a direct connection and a database thread's (split-client.ts),
 // both real: large writes go to the thread, the rest runs directly, in the order of the calls.
@@ -74,6 +74,23 @@ describe('the split database client', () => {
       'direct execute',
     ]);
     expect(log).toContain('thread checkpoint');
+  });
+
+  it('runs a statement no request waits for (ON_DATABASE_THREAD) on the thread, whatever its size', async () => {
+    await client.execute(insert(3, 100));
+    await client.execute(`${ON_DATABASE_THREAD}UPDATE t SET body = 'indexed' WHERE id <= 2`);
+    await client.batch([insert(1, 10), `${ON_DATABASE_THREAD}DELETE FROM t WHERE id = 1`]);
+    expect(log.filter((call) => !call.endsWith('checkpoint'))).toEqual([
+      'direct execute',
+      'thread execute',
+      'thread batch',
+    ]);
+    const rows = await client.execute('SELECT id, body FROM t ORDER BY id');
+    expect(rows.rows.map((row) => [row.id, row.body])).toEqual([
+      [2, 'indexed'],
+      [3, '2'.padEnd(100, 'x')],
+      [4, '0'.padEnd(10, 'x')],
+    ]);
   });
 
   it('keeps the order the calls were made in: a later read sees an earlier write on the thread', async () => {

@@ -10,6 +10,7 @@ import { databaseDeps } from '../../src/domain/shards/router';
 import { createFsBucketStore } from '../../src/runtime/fs-bucket';
 import { migrateDb, nodeShardConnector } from '../../src/runtime/node-db';
 import { createDb, type Db } from '../../src/store/db';
+import { stageSmallWrites } from '../../src/store/staged-index';
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
@@ -29,11 +30,20 @@ export function manualClock(start = Date.UTC(2026, 10, 24, 12, 0, 0)) {
 
 export type ManualClock = ReturnType<typeof manualClock>;
 
-/** A migrated database: in-memory by default, or any libSQL URL (e.g. a sqld server). */
+/**
+ * A migrated database: in-memory by default, or any libSQL URL (e.g. a sqld server). An embedded
+ * one stages the slotted index entries of small trace writes, as the Node server's does
+ * (`openNodeDb`, store/staged-index.ts).
+ */
 export async function openTestDb(url = ':memory:', authToken?: string): Promise<Db> {
-  const client = createClient({ url, authToken, ...(url.startsWith('http') ? {} : { concurrency: 1 }) });
+  const remote = /^(https?|wss?|libsql):/.test(url);
+  const client = createClient({ url, authToken, ...(remote ? {} : { concurrency: 1 }) });
   const db = createDb(client);
   await migrateDb(db);
+  if (!remote)
+    stageSmallWrites(db, (error) => {
+      throw error;
+    });
   return db;
 }
 

@@ -12,7 +12,7 @@ import { createApiKey, createProject, revokeApiKey } from '../../src/domain/proj
 import { runScheduledJobs } from '../../src/jobs';
 import { makeTestEnv, type TestEnv } from '../helpers/app';
 import { type ConsoleClient, signIn } from '../helpers/console';
-import { ctsErrorProblem } from './helpers/cts';
+import { ctsErrorProblem, isBookkeeping } from './helpers/cts';
 import {
   expectationsFor,
   fillPath,
@@ -191,7 +191,9 @@ async function rowsOf(env: TestEnv, projectId: string): Promise<Record<string, u
       sql: `SELECT * FROM "${String(name)}" WHERE ${column} = ? ORDER BY rowid`,
       args: [projectId],
     });
-    out[String(name)] = rows.rows.map((r) => ({ ...r }));
+    out[String(name)] = rows.rows.map((r) =>
+      Object.fromEntries(Object.entries(r).filter(([column]) => !isBookkeeping(column))),
+    );
   }
   return out;
 }

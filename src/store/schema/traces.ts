@@ -30,6 +30,10 @@ export const slotOf = (time: SQLiteColumn) => sql`(${time} / 3600000)`;
  * the current hour's slot rather than all over the index — random inserts into large indexes
  * were what made ingest slow. Queries walk the slots newest first. See
  * docs/adr/0001-trace-storage.md for the figures.
+ *
+ * The slotted indexes hold only rows with `indexed = 1`. A small write stores its rows with
+ * `indexed = 0` — in `traces_unindexed` instead, whose entries land at the current time — and an
+ * index pass sets `indexed = 1` on a thousand at a time (store/staged-index.ts, ADR 0001 §12).
  */
 export const traces = sqliteTable(
   'traces',
@@ -70,6 +74,8 @@ export const traces = sqliteTable(
      * column merged into the API shape rather than a column (and insert cost) each.
      */
     extras: text('extras'),
+    /** 1 once the row is in the slotted indexes; 0 while it waits in `traces_unindexed`. */
+    indexed: integer('indexed').notNull().default(1),
   },
   (t) => [
     uniqueIndex('traces_project_trace_id').on(t.projectId, t.traceId),
@@ -79,28 +85,31 @@ export const traces = sqliteTable(
     index('traces_resource_type_time').on(t.projectId, t.resourceType, t.time),
     index('traces_rating_time').on(t.projectId, t.traceRating, t.time),
     index('traces_code_time').on(t.projectId, t.code, t.time).where(sql`${t.code} IS NOT NULL`),
-    index('traces_trace_name_slot').on(t.projectId, slotOf(t.time), t.traceName, t.time),
+    index('traces_trace_name_slot')
+      .on(t.projectId, slotOf(t.time), t.traceName, t.time)
+      .where(sql`${t.indexed} = 1`),
     index('traces_user_slot')
       .on(t.projectId, slotOf(t.time), t.userName, t.time)
-      .where(sql`${t.userName} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.userName} IS NOT NULL`),
     index('traces_source_ip_slot')
       .on(t.projectId, slotOf(t.time), t.sourceIp, t.time)
-      .where(sql`${t.sourceIp} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.sourceIp} IS NOT NULL`),
     index('traces_resource_id_slot')
       .on(t.projectId, slotOf(t.time), t.resourceId, t.time)
-      .where(sql`${t.resourceId} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.resourceId} IS NOT NULL`),
     index('traces_resource_name_slot')
       .on(t.projectId, slotOf(t.time), t.resourceName, t.time)
-      .where(sql`${t.resourceName} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.resourceName} IS NOT NULL`),
     index('traces_access_key_id_slot')
       .on(t.projectId, slotOf(t.time), t.accessKeyId, t.time)
-      .where(sql`${t.accessKeyId} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.accessKeyId} IS NOT NULL`),
     index('traces_enterprise_project_slot')
       .on(t.projectId, slotOf(t.time), t.enterpriseProjectId, t.time)
-      .where(sql`${t.enterpriseProjectId} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.enterpriseProjectId} IS NOT NULL`),
     index('traces_request_id_slot')
       .on(t.projectId, slotOf(t.time), t.requestId, t.time)
-      .where(sql`${t.requestId} IS NOT NULL`),
+      .where(sql`${t.indexed} = 1 and ${t.requestId} IS NOT NULL`),
+    index('traces_unindexed').on(t.projectId, t.time).where(sql`${t.indexed} = 0`),
   ],
 );
 
