@@ -40,6 +40,7 @@ export async function openTestDb(url = ':memory:', authToken?: string): Promise<
   const client = createClient({ url, authToken, ...(remote ? {} : { concurrency: 1 }) });
   const db = createDb(client);
   await migrateDb(db);
+  // A failing index pass throws out of its promise: the run reports it as an unhandled error.
   if (!remote)
     stageSmallWrites(db, (error) => {
       throw error;

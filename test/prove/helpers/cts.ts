@@ -49,16 +49,17 @@ const UNCHANGED_ROWS: Record<string, string> = {
 };
 
 /**
- * Every row of every table (migrations bookkeeping excepted), as one comparable string per table,
- * less the records of refused calls (and their notification deliveries): two snapshots are equal
- * exactly when nothing else was inserted, updated or deleted. Rows are ordered by rowid.
- */
-/**
  * `traces.indexed` says whether a row's slotted index entries are written yet: an index pass
  * (store/staged-index.ts) may set it between two snapshots without changing what is stored.
  */
 export const isBookkeeping = (column: string) => column === 'indexed';
 
+/**
+ * Every row of every table (migrations bookkeeping excepted), as one comparable string per table,
+ * less the records of refused calls (and their notification deliveries) and the `indexed` column:
+ * two snapshots are equal exactly when nothing else was inserted, updated or deleted. Rows are
+ * ordered by rowid.
+ */
 export async function snapshotTables(client: Client): Promise<Record<string, string>> {
   const tables = await client.execute(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%drizzle%' ORDER BY name",
