@@ -77,13 +77,14 @@ export async function openNodeDb(
 
 /**
  * Applies the generated migrations in `drizzle/`, repairs text that earlier versions could store
- * invalid (see store/text-repair.ts) and indexes the rows a stopped process left staged
- * (store/staged-index.ts); returns how many trace rows the repair rewrote.
+ * invalid (see store/text-repair.ts) and, in an embedded database, indexes the rows a stopped
+ * process left staged (store/staged-index.ts); returns how many trace rows the repair rewrote.
  */
 export async function migrateDb(db: Db): Promise<number> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   const repaired = await repairStoredText(db);
-  await indexStaged(db);
+  // Only an embedded database stages rows (`openNodeDb`): a libSQL server is spared the write.
+  if (db.$client.protocol === 'file') await indexStaged(db);
   return repaired;
 }
 

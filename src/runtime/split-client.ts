@@ -24,10 +24,10 @@ export const DIRECT_AUTOCHECKPOINT = 40_000;
 
 type BatchStatement = InStatement | [string, InArgs?];
 
-/** Whether `stmt` goes to the thread: large arguments, or a statement no request waits for. */
-function forThread(stmt: BatchStatement | string): boolean {
+/** Whether `stmt` is a statement no request waits for (an index pass). */
+function isBackground(stmt: BatchStatement | string): boolean {
   const sql = typeof stmt === 'string' ? stmt : Array.isArray(stmt) ? stmt[0] : stmt.sql;
-  return sql.startsWith(ON_DATABASE_THREAD) || argsSize(stmt) >= LARGE_ARGS;
+  return sql.startsWith(ON_DATABASE_THREAD);
 }
 
 /** Characters of text arguments (and bytes of blobs) that `stmt` carries. */
@@ -106,14 +106,13 @@ class SplitClient implements Client {
 
   execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
     const stmt = typeof stmtOrSql === 'string' && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql;
-    return this.#run(forThread(stmt), (client) => client.execute(stmt));
+    return this.#run(isBackground(stmt) || argsSize(stmt) >= LARGE_ARGS, (client) => client.execute(stmt));
   }
 
   batch(stmts: BatchStatement[], mode?: TransactionMode): Promise<ResultSet[]> {
     let size = 0;
     for (const stmt of stmts) size += argsSize(stmt);
-    const large = size >= LARGE_ARGS || stmts.some(forThread);
-    return this.#run(large, (client) => client.batch(stmts, mode));
+    return this.#run(size >= LARGE_ARGS || stmts.some(isBackground), (client) => client.batch(stmts, mode));
   }
 
   migrate(stmts: InStatement[]): Promise<ResultSet[]> {

@@ -175,15 +175,15 @@ function newestSeqs(m: NonNullable<ReturnType<typeof matching>>, limit: number):
         where ${where} order by ${newestFirst} limit ${limit}`;
   }
   const arms = slotSteps(m.from, m.to).map((slots) => {
-    // A step's slots are consecutive hours, newest first.
-    const [from, to] = [slots.at(-1)! * SLOT_MS, (slots[0]! + 1) * SLOT_MS];
+    // A step's slots are consecutive hours, newest first: its staged rows are a time range.
+    const [stepStart, stepEnd] = [slots.at(-1)! * SLOT_MS, (slots[0]! + 1) * SLOT_MS];
     return sql`select seq from (
           select ${traces.seq}, ${traces.time} from ${indexed(driver.index)}
             where ${where} and ${traces.indexed} = 1
               and ${slotOf(traces.time)} in (select value from json_each(${JSON.stringify(slots)}))
           union all
           select ${traces.seq}, ${traces.time} from ${indexed('traces_unindexed')}
-            where ${where} and ${traces.indexed} = 0 and ${traces.time} >= ${from} and ${traces.time} < ${to}
+            where ${where} and ${traces.indexed} = 0 and ${traces.time} >= ${stepStart} and ${traces.time} < ${stepEnd}
           order by 2 desc, 1 desc limit ${limit})`;
   });
   return sql`${sql.join(arms, sql` union all `)} limit ${limit}`;
